@@ -1,0 +1,128 @@
+//! The JSON-LD contexts we ship, pinned by hash, and the loader that serves only them.
+//!
+//! A context is part of what a signature means: fetching one at run time would let whoever serves
+//! it change the meaning of every credential that names it, and would make verification depend on
+//! the network. So every context is compiled into the binary, its SHA-256 is pinned here, and an
+//! unknown context URL is an error, never a fetch. `verifier/contexts/README.md` says where each
+//! file comes from.
+
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// One context document compiled into the binary.
+#[derive(Debug, Clone, Copy)]
+pub struct ShippedContext {
+    pub url: &'static str,
+    pub content: &'static str,
+    /// Hex SHA-256 of `content`; a test checks it, so an edit to a context cannot go unnoticed.
+    pub sha256: &'static str,
+}
+
+/// Every context a credential, presentation or proof may name.
+pub const SHIPPED: &[ShippedContext] = &[
+    ShippedContext {
+        url: "https://www.w3.org/ns/credentials/v2",
+        content: include_str!("../contexts/credentials-v2.jsonld"),
+        sha256: "8a9f494a89ecc51db093e90e84713e07e84d6d9204364a9b3c7868b21751236f",
+    },
+    ShippedContext {
+        url: "https://www.w3.org/ns/credentials/examples/v2",
+        content: include_str!("../contexts/credentials-examples-v2.jsonld"),
+        sha256: "e6600df812cdc1872f20b42ab0c1cecac39755b7ed381e7f6a88dac7baab54d6",
+    },
+    ShippedContext {
+        url: "https://w3id.org/security/data-integrity/v2",
+        content: include_str!("../contexts/data-integrity-v2.jsonld"),
+        sha256: "0f77743daf5b4e8fc067fc5ba5b21044283053aa717fc6b0219843bed3b00363",
+    },
+    ShippedContext {
+        url: "https://w3id.org/security/multikey/v1",
+        content: include_str!("../contexts/multikey-v1.jsonld"),
+        sha256: "00e1592fd321ed9b843aee80f4f25e23a3fa53e514e73dc9d109fc4e0aaadf1c",
+    },
+    ShippedContext {
+        url: CORROBORATE_V1,
+        content: include_str!("../contexts/corroborate-v1.jsonld"),
+        sha256: "b90e934b15e38073caaa0fc7885a0c613b176ed0c2569751e651f47b3cd6e1c4",
+    },
+];
+
+/// Our own context for fact terms.
+pub const CORROBORATE_V1: &str = crate::schema::CORROBORATE_V1_CONTEXT_URL;
+
+/// The vocabulary the VC 2.0 context gives to terms no context defines. A term that expands into
+/// it was not defined by any context: safe mode refuses it.
+pub const ISSUER_DEPENDENT_VOCAB: &str = "https://www.w3.org/ns/credentials/issuer-dependent#";
+
+/// Whether `url` names a context we ship.
+pub fn is_shipped(url: &str) -> bool {
+    SHIPPED.iter().any(|c| c.url == url)
+}
+
+/// The shipped context at `url`.
+pub fn get(url: &str) -> Option<&'static ShippedContext> {
+    SHIPPED.iter().find(|c| c.url == url)
+}
+
+/// Hex SHA-256 of a context's content, to compare with its pin.
+pub fn content_hash(context: &ShippedContext) -> String {
+    hex::encode(Sha256::digest(context.content.as_bytes()))
+}
+
+/// A JSON-LD document loader that serves the shipped contexts and nothing else.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ShippedLoader;
+
+/// Error of [`ShippedLoader`]: the URL is not a shipped context.
+#[derive(Debug, thiserror::Error)]
+#[error("context {0} is not shipped with Corroborate and is never fetched")]
+pub struct NotShipped(String);
+
+fn documents() -> &'static HashMap<&'static str, ssi_json_ld::RemoteDocument> {
+    static DOCUMENTS: OnceLock<HashMap<&'static str, ssi_json_ld::RemoteDocument>> =
+        OnceLock::new();
+    DOCUMENTS.get_or_init(|| {
+        SHIPPED
+            .iter()
+            .filter_map(|context| {
+                let iri = iref::IriBuf::new(context.url.to_owned()).ok()?;
+                let json: serde_json::Value = serde_json::from_str(context.content).ok()?;
+                let document = ssi_json_ld::RemoteDocument::new(
+                    Some(iri),
+                    "application/ld+json".parse().ok(),
+                    json_syntax::Value::from_serde_json(json),
+                );
+                Some((context.url, document))
+            })
+            .collect()
+    })
+}
+
+impl ssi_json_ld::Loader for ShippedLoader {
+    async fn load(&self, url: &iref::Iri) -> ssi_json_ld::LoadingResult {
+        documents()
+            .get(url.as_str())
+            .cloned()
+            .ok_or_else(|| {
+                ssi_json_ld::LoadError::new(url.to_owned(), NotShipped(url.as_str().to_owned()))
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_contexts_match_their_pins_and_parse() {
+        for context in SHIPPED {
+            assert_eq!(content_hash(context), context.sha256, "{} changed", context.url);
+            assert!(
+                documents().contains_key(context.url),
+                "{} does not parse",
+                context.url
+            );
+        }
+    }
+}
