@@ -1,0 +1,208 @@
+//! Verifiable presentations: a holder presents several credentials, bound to a verifier's
+//! challenge and domain with an `authentication` proof.
+//!
+//! A presentation is refused as a whole when its own proof fails, when it is not bound to the
+//! expected challenge and domain (a replayed or re-targeted presentation), or when a credential in
+//! it is about someone other than the holder. Each credential is then verified on its own; a bad
+//! credential only fails itself.
+
+use crate::credential::{check_contexts, is_url, string_set, VC_V2_CONTEXT};
+use crate::did::{DidResolver, ProofPurpose};
+use crate::failure::Failure;
+use crate::json;
+use crate::key::SecretKey;
+use crate::proof::{self, Cryptosuite, Expectation, ProofOptions, ProofResult, SignError};
+use crate::status::StatusListSource;
+use crate::verification::{verify_credential, CredentialReport, VerifyOptions};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+/// What the verifier asked the holder to bind the presentation to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Binding {
+    /// The one-time challenge the verifier issued.
+    pub challenge: String,
+    /// The verifier's domain (audience).
+    pub domain: String,
+}
+
+/// Builds and signs a presentation of `credentials` by `holder`.
+pub async fn sign_presentation(
+    holder: &str,
+    credentials: Vec<Value>,
+    key: &SecretKey,
+    verification_method: &str,
+    cryptosuite: Cryptosuite,
+    binding: &Binding,
+    created: DateTime<Utc>,
+) -> Result<Value, SignError> {
+    let mut contexts = vec![Value::from(VC_V2_CONTEXT)];
+    for credential in &credentials {
+        if let Some(Value::Array(items)) = credential.get("@context") {
+            for item in items {
+                if !contexts.contains(item) {
+                    contexts.push(item.clone());
+                }
+            }
+        }
+    }
+    let presentation = json!({
+        "@context": contexts,
+        "type": ["VerifiablePresentation"],
+        "holder": holder,
+        "verifiableCredential": credentials,
+    });
+    let options = ProofOptions {
+        cryptosuite,
+        verification_method: verification_method.to_owned(),
+        proof_purpose: ProofPurpose::Authentication,
+        created: Some(created),
+        expires: None,
+        challenge: Some(binding.challenge.clone()),
+        domain: Some(binding.domain.clone()),
+        id: None,
+        previous_proof: Vec::new(),
+    };
+    proof::add_proof(&presentation, key, &options).await
+}
+
+/// Everything verification found about a presentation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PresentationReport {
+    pub holder: Option<String>,
+    /// Failures of the presentation itself; non-empty means the presentation is refused.
+    pub failures: Vec<Failure>,
+    pub proofs: Vec<ProofResult>,
+    /// One report per presented credential, in order.
+    pub credentials: Vec<CredentialReport>,
+}
+
+impl PresentationReport {
+    pub fn is_valid(&self) -> bool {
+        self.failures.is_empty() && proof::all_passed(&self.proofs)
+    }
+}
+
+/// Verifies a presentation given as bytes (strict JSON parse first).
+pub async fn verify_presentation_bytes(
+    bytes: &[u8],
+    binding: &Binding,
+    options: &VerifyOptions<impl StatusListSource>,
+    resolver: &impl DidResolver,
+) -> PresentationReport {
+    match json::parse(bytes, &options.limits) {
+        Ok(value) => verify_presentation(value, binding, options, resolver).await,
+        Err(error) => refused(None, Failure::Malformed {
+            detail: error.to_string(),
+        }),
+    }
+}
+
+fn refused(holder: Option<String>, failure: Failure) -> PresentationReport {
+    PresentationReport {
+        holder,
+        failures: vec![failure],
+        proofs: Vec::new(),
+        credentials: Vec::new(),
+    }
+}
+
+/// Verifies a parsed presentation against the verifier's `binding`.
+pub async fn verify_presentation(
+    value: Value,
+    binding: &Binding,
+    options: &VerifyOptions<impl StatusListSource>,
+    resolver: &impl DidResolver,
+) -> PresentationReport {
+    let (holder, credentials) = match parse(&value, options) {
+        Ok(parts) => parts,
+        Err(failure) => {
+            let holder = value.get("holder").and_then(Value::as_str).map(str::to_owned);
+            return refused(holder, failure);
+        }
+    };
+    let mut failures = Vec::new();
+    let expect = Expectation {
+        purpose: ProofPurpose::Authentication,
+        controller: Some(holder.clone()),
+        at: options.at,
+        challenge: Some(binding.challenge.clone()),
+        domain: Some(binding.domain.clone()),
+        max_proofs: options.limits.max_proofs,
+    };
+    let proofs = match proof::verify_proofs(&value, &expect, resolver).await {
+        Ok(results) => {
+            failures.extend(results.iter().filter_map(|r| r.failure.clone()));
+            results
+        }
+        Err(failure) => {
+            failures.push(failure);
+            Vec::new()
+        }
+    };
+    let mut reports = Vec::with_capacity(credentials.len());
+    for (index, credential) in credentials.into_iter().enumerate() {
+        let subject = credential
+            .get("credentialSubject")
+            .and_then(|s| s.get("id"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        if subject.as_deref() != Some(holder.as_str()) {
+            failures.push(Failure::HolderNotSubject {
+                index,
+                subject: subject.unwrap_or_else(|| "(no subject id)".to_owned()),
+                holder: holder.clone(),
+            });
+        }
+        reports.push(verify_credential(credential, options, resolver).await);
+    }
+    PresentationReport {
+        holder: Some(holder),
+        failures,
+        proofs,
+        credentials: reports,
+    }
+}
+
+/// The presentation data model: contexts, type, holder, credentials.
+fn parse<S>(value: &Value, options: &VerifyOptions<S>) -> Result<(String, Vec<Value>), Failure> {
+    let malformed = |detail: &str| Failure::Malformed {
+        detail: detail.to_owned(),
+    };
+    let object: &Map<String, Value> = value.as_object().ok_or_else(|| malformed("a presentation must be a JSON object"))?;
+    check_contexts(object)?;
+    let types = string_set(object.get("type"), "type")?;
+    if !types.iter().any(|t| t == "VerifiablePresentation") {
+        return Err(malformed("`type` must include \"VerifiablePresentation\""));
+    }
+    let holder = object
+        .get("holder")
+        .and_then(|h| h.as_str().or_else(|| h.get("id").and_then(Value::as_str)))
+        .filter(|h| is_url(h))
+        .ok_or_else(|| malformed("`holder` must be the holder's DID"))?
+        .to_owned();
+    let credentials = match object.get("verifiableCredential") {
+        Some(Value::Array(items)) => items.clone(),
+        Some(single @ Value::Object(_)) => vec![single.clone()],
+        Some(_) => return Err(malformed("`verifiableCredential` must be an array of credentials")),
+        None => Vec::new(),
+    };
+    if credentials.len() > options.limits.max_credentials {
+        return Err(Failure::Limit {
+            detail: format!(
+                "{} credentials, more than the limit of {}",
+                credentials.len(),
+                options.limits.max_credentials
+            ),
+        });
+    }
+    if credentials.iter().any(|c| {
+        c.get("type").is_some_and(|t| {
+            t == "EnvelopedVerifiableCredential" || t.as_array().is_some_and(|a| a.iter().any(|x| x == "EnvelopedVerifiableCredential"))
+        })
+    }) {
+        return Err(malformed("enveloped credentials are not supported; present Data Integrity credentials"));
+    }
+    Ok((holder, credentials))
+}
