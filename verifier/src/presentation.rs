@@ -6,14 +6,14 @@
 //! it is about someone other than the holder. Each credential is then verified on its own; a bad
 //! credential only fails itself.
 
-use crate::credential::{check_contexts, is_url, string_set, VC_V2_CONTEXT};
+use crate::credential::{VC_V2_CONTEXT, check_contexts, is_url, string_set};
 use crate::did::{DidResolver, ProofPurpose};
 use crate::failure::Failure;
 use crate::json;
 use crate::key::SecretKey;
 use crate::proof::{self, Cryptosuite, Expectation, ProofOptions, ProofResult, SignError};
 use crate::status::StatusListSource;
-use crate::verification::{verify_credential, CredentialReport, VerifyOptions};
+use crate::verification::{CredentialReport, VerifyOptions, verify_credential};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
@@ -93,9 +93,12 @@ pub async fn verify_presentation_bytes(
 ) -> PresentationReport {
     match json::parse(bytes, &options.limits) {
         Ok(value) => verify_presentation(value, binding, options, resolver).await,
-        Err(error) => refused(None, Failure::Malformed {
-            detail: error.to_string(),
-        }),
+        Err(error) => refused(
+            None,
+            Failure::Malformed {
+                detail: error.to_string(),
+            },
+        ),
     }
 }
 
@@ -118,7 +121,10 @@ pub async fn verify_presentation(
     let (holder, credentials) = match parse(&value, options) {
         Ok(parts) => parts,
         Err(failure) => {
-            let holder = value.get("holder").and_then(Value::as_str).map(str::to_owned);
+            let holder = value
+                .get("holder")
+                .and_then(Value::as_str)
+                .map(str::to_owned);
             return refused(holder, failure);
         }
     };
@@ -170,7 +176,9 @@ fn parse<S>(value: &Value, options: &VerifyOptions<S>) -> Result<(String, Vec<Va
     let malformed = |detail: &str| Failure::Malformed {
         detail: detail.to_owned(),
     };
-    let object: &Map<String, Value> = value.as_object().ok_or_else(|| malformed("a presentation must be a JSON object"))?;
+    let object: &Map<String, Value> = value
+        .as_object()
+        .ok_or_else(|| malformed("a presentation must be a JSON object"))?;
     check_contexts(object)?;
     let types = string_set(object.get("type"), "type")?;
     if !types.iter().any(|t| t == "VerifiablePresentation") {
@@ -185,7 +193,11 @@ fn parse<S>(value: &Value, options: &VerifyOptions<S>) -> Result<(String, Vec<Va
     let credentials = match object.get("verifiableCredential") {
         Some(Value::Array(items)) => items.clone(),
         Some(single @ Value::Object(_)) => vec![single.clone()],
-        Some(_) => return Err(malformed("`verifiableCredential` must be an array of credentials")),
+        Some(_) => {
+            return Err(malformed(
+                "`verifiableCredential` must be an array of credentials",
+            ));
+        }
         None => Vec::new(),
     };
     if credentials.len() > options.limits.max_credentials {
@@ -199,10 +211,14 @@ fn parse<S>(value: &Value, options: &VerifyOptions<S>) -> Result<(String, Vec<Va
     }
     if credentials.iter().any(|c| {
         c.get("type").is_some_and(|t| {
-            t == "EnvelopedVerifiableCredential" || t.as_array().is_some_and(|a| a.iter().any(|x| x == "EnvelopedVerifiableCredential"))
+            t == "EnvelopedVerifiableCredential"
+                || t.as_array()
+                    .is_some_and(|a| a.iter().any(|x| x == "EnvelopedVerifiableCredential"))
         })
     }) {
-        return Err(malformed("enveloped credentials are not supported; present Data Integrity credentials"));
+        return Err(malformed(
+            "enveloped credentials are not supported; present Data Integrity credentials",
+        ));
     }
     Ok((holder, credentials))
 }

@@ -81,9 +81,13 @@ pub enum Check {
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum CheckOutcome {
     Passed,
-    Failed { failure: Failure },
+    Failed {
+        failure: Failure,
+    },
     /// The check could not run; the reason says why.
-    NotChecked { reason: Failure },
+    NotChecked {
+        reason: Failure,
+    },
     /// The check does not apply to this credential (e.g. no `credentialStatus`).
     NotApplicable,
 }
@@ -136,7 +140,11 @@ impl CredentialReport {
         self.verdict == Verdict::Valid
     }
 
-    fn new(checks: Vec<CheckResult>, proofs: Vec<ProofResult>, credential: Option<Credential>) -> Self {
+    fn new(
+        checks: Vec<CheckResult>,
+        proofs: Vec<ProofResult>,
+        credential: Option<Credential>,
+    ) -> Self {
         let verdict = verdict(&checks);
         CredentialReport {
             verdict,
@@ -148,23 +156,41 @@ impl CredentialReport {
 }
 
 /// Checks that must have passed for `valid`. Any other outcome of these is not a pass.
-const REQUIRED: [Check; 4] = [Check::DataModel, Check::Proof, Check::ValidityPeriod, Check::Status];
+const REQUIRED: [Check; 4] = [
+    Check::DataModel,
+    Check::Proof,
+    Check::ValidityPeriod,
+    Check::Status,
+];
 
 fn verdict(checks: &[CheckResult]) -> Verdict {
-    if checks.iter().any(|c| matches!(c.outcome, CheckOutcome::Failed { .. })) {
+    if checks
+        .iter()
+        .any(|c| matches!(c.outcome, CheckOutcome::Failed { .. }))
+    {
         return Verdict::Invalid;
     }
     let all_required_ran = REQUIRED.iter().all(|required| {
         checks.iter().any(|c| {
-            c.check == *required && matches!(c.outcome, CheckOutcome::Passed | CheckOutcome::NotApplicable)
+            c.check == *required
+                && matches!(
+                    c.outcome,
+                    CheckOutcome::Passed | CheckOutcome::NotApplicable
+                )
         })
     });
     // A required check may be "not applicable" only for status (no credentialStatus); the proof,
     // data model and validity period always apply.
-    let core_passed = [Check::DataModel, Check::Proof, Check::ValidityPeriod].iter().all(|required| {
-        checks.iter().any(|c| c.check == *required && c.outcome == CheckOutcome::Passed)
-    });
-    let nothing_unchecked = !checks.iter().any(|c| matches!(c.outcome, CheckOutcome::NotChecked { .. }));
+    let core_passed = [Check::DataModel, Check::Proof, Check::ValidityPeriod]
+        .iter()
+        .all(|required| {
+            checks
+                .iter()
+                .any(|c| c.check == *required && c.outcome == CheckOutcome::Passed)
+        });
+    let nothing_unchecked = !checks
+        .iter()
+        .any(|c| matches!(c.outcome, CheckOutcome::NotChecked { .. }));
     if all_required_ran && core_passed && nothing_unchecked {
         Verdict::Valid
     } else {
@@ -217,7 +243,9 @@ pub async fn verify_credential(
 ) -> CredentialReport {
     let credential = match Credential::from_value(value) {
         Ok(credential) => credential,
-        Err(failure) => return CredentialReport::new(vec![failed(Check::DataModel, failure)], Vec::new(), None),
+        Err(failure) => {
+            return CredentialReport::new(vec![failed(Check::DataModel, failure)], Vec::new(), None);
+        }
     };
     let (mut checks, proofs) = integrity_checks(
         &credential,
@@ -232,7 +260,14 @@ pub async fn verify_credential(
         .iter()
         .any(|c| c.check == Check::Proof && c.outcome == CheckOutcome::Passed);
     checks.push(if proof_passed {
-        let found = status::check_status(&credential, options.at, &options.limits, &options.status, resolver).await;
+        let found = status::check_status(
+            &credential,
+            options.at,
+            &options.limits,
+            &options.status,
+            resolver,
+        )
+        .await;
         CheckResult {
             check: Check::Status,
             outcome: found.outcome,
@@ -255,7 +290,8 @@ pub(crate) async fn verify_status_list_credential(
     limits: &Limits,
     resolver: &impl DidResolver,
 ) -> CredentialReport {
-    let (mut checks, proofs) = integrity_checks(&credential, at, limits, true, false, resolver).await;
+    let (mut checks, proofs) =
+        integrity_checks(&credential, at, limits, true, false, resolver).await;
     checks.push(CheckResult {
         check: Check::Status,
         outcome: match credential.json().get("credentialStatus") {
@@ -322,7 +358,8 @@ fn not_checked_after_bad_proof(credential: &Credential) -> CheckResult {
             None => CheckOutcome::NotApplicable,
             Some(_) => CheckOutcome::NotChecked {
                 reason: Failure::StatusNotChecked {
-                    detail: "status lists are consulted only for credentials whose proof verifies".to_owned(),
+                    detail: "status lists are consulted only for credentials whose proof verifies"
+                        .to_owned(),
                 },
             },
         },
