@@ -101,12 +101,9 @@ fn documents() -> &'static HashMap<&'static str, ssi_json_ld::RemoteDocument> {
 
 impl ssi_json_ld::Loader for ShippedLoader {
     async fn load(&self, url: &iref::Iri) -> ssi_json_ld::LoadingResult {
-        documents()
-            .get(url.as_str())
-            .cloned()
-            .ok_or_else(|| {
-                ssi_json_ld::LoadError::new(url.to_owned(), NotShipped(url.as_str().to_owned()))
-            })
+        documents().get(url.as_str()).cloned().ok_or_else(|| {
+            ssi_json_ld::LoadError::new(url.to_owned(), NotShipped(url.as_str().to_owned()))
+        })
     }
 }
 
@@ -117,7 +114,12 @@ mod tests {
     #[test]
     fn shipped_contexts_match_their_pins_and_parse() {
         for context in SHIPPED {
-            assert_eq!(content_hash(context), context.sha256, "{} changed", context.url);
+            assert_eq!(
+                content_hash(context),
+                context.sha256,
+                "{} changed",
+                context.url
+            );
             assert!(
                 documents().contains_key(context.url),
                 "{} does not parse",

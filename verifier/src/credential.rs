@@ -32,7 +32,9 @@ pub struct Credential {
 impl Credential {
     /// Checks `json` against the data model and keeps it.
     pub fn from_value(json: Value) -> Result<Self, Failure> {
-        let object = json.as_object().ok_or_else(|| malformed("a credential must be a JSON object"))?;
+        let object = json
+            .as_object()
+            .ok_or_else(|| malformed("a credential must be a JSON object"))?;
         check_contexts(object)?;
         let types = string_set(object.get("type"), "type")?;
         if !types.iter().any(|t| t == "VerifiableCredential") {
@@ -45,7 +47,11 @@ impl Credential {
                 Some(Value::String(s)) => s.clone(),
                 _ => return Err(malformed("an `issuer` object must have a string `id`")),
             },
-            Some(_) => return Err(malformed("`issuer` must be a URL or an object with an `id`")),
+            Some(_) => {
+                return Err(malformed(
+                    "`issuer` must be a URL or an object with an `id`",
+                ));
+            }
             None => return Err(malformed("`issuer` is required")),
         };
         if !is_url(&issuer) {
@@ -68,12 +74,18 @@ impl Credential {
                         .ok_or_else(|| malformed("each `credentialSubject` must be an object"))
                 })
                 .collect::<Result<_, _>>()?,
-            Some(_) => return Err(malformed("`credentialSubject` must be an object or a non-empty array of objects")),
+            Some(_) => {
+                return Err(malformed(
+                    "`credentialSubject` must be an object or a non-empty array of objects",
+                ));
+            }
             None => return Err(malformed("`credentialSubject` is required")),
         };
         for subject in &subjects {
             if subject.is_empty() {
-                return Err(malformed("a `credentialSubject` must make at least one claim"));
+                return Err(malformed(
+                    "a `credentialSubject` must make at least one claim",
+                ));
             }
             optional_url(subject, "id")?;
         }
@@ -226,7 +238,9 @@ pub(crate) fn string_set(value: Option<&Value>, field: &str) -> Result<Vec<Strin
                     .ok_or_else(|| malformed(format!("every `{field}` entry must be a string")))
             })
             .collect(),
-        Some(_) => Err(malformed(format!("`{field}` must be a string or a non-empty array of strings"))),
+        Some(_) => Err(malformed(format!(
+            "`{field}` must be a string or a non-empty array of strings"
+        ))),
         None => Err(malformed(format!("`{field}` is required"))),
     }
 }
@@ -257,7 +271,9 @@ pub fn parse_date_time(text: &str) -> Option<DateTime<Utc>> {
     // chrono also accepts a space or lower-case `t`/`z`, which XML Schema does not.
     let shape_ok = bytes.len() >= 20
         && bytes.get(10) == Some(&b'T')
-        && text.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | 'T' | 'Z' | '.' | '+'));
+        && text
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | 'T' | 'Z' | '.' | '+'));
     if !shape_ok {
         return None;
     }
@@ -277,7 +293,9 @@ fn optional_date_time(
                 "`{field}` {s:?} is not a date-time with a time zone (e.g. 2025-01-31T12:00:00Z)"
             ))
         }),
-        Some(other) => Err(malformed(format!("`{field}` must be a date-time string, found {other}"))),
+        Some(other) => Err(malformed(format!(
+            "`{field}` must be a date-time string, found {other}"
+        ))),
     }
 }
 
@@ -292,17 +310,27 @@ fn check_typed_entries(
         None => return Ok(()),
         Some(Value::Array(items)) => items.as_slice(),
         Some(single @ Value::Object(_)) => std::slice::from_ref(single),
-        Some(_) => return Err(malformed(format!("`{field}` must be an object or an array of objects"))),
+        Some(_) => {
+            return Err(malformed(format!(
+                "`{field}` must be an object or an array of objects"
+            )));
+        }
     };
     for (position, entry) in entries.iter().enumerate() {
         let Some(entry) = entry.as_object() else {
-            return Err(malformed(format!("`{field}` entry {position} must be an object")));
+            return Err(malformed(format!(
+                "`{field}` entry {position} must be an object"
+            )));
         };
         string_set(entry.get("type"), &format!("{field}[{position}].type"))?;
         if needs_id {
             match entry.get("id") {
                 Some(Value::String(id)) if is_url(id) => {}
-                _ => return Err(malformed(format!("`{field}` entry {position} must have a URL `id`"))),
+                _ => {
+                    return Err(malformed(format!(
+                        "`{field}` entry {position} must have a URL `id`"
+                    )));
+                }
             }
         } else {
             optional_url(entry, "id")?;
@@ -317,15 +345,27 @@ fn check_related_resources(object: &Map<String, Value>) -> Result<(), Failure> {
         None => return Ok(()),
         Some(Value::Array(items)) => items.as_slice(),
         Some(single @ Value::Object(_)) => std::slice::from_ref(single),
-        Some(_) => return Err(malformed("`relatedResource` must be an object or an array of objects")),
+        Some(_) => {
+            return Err(malformed(
+                "`relatedResource` must be an object or an array of objects",
+            ));
+        }
     };
     let mut seen = std::collections::BTreeSet::new();
     for (position, entry) in entries.iter().enumerate() {
         let Some(entry) = entry.as_object() else {
-            return Err(malformed(format!("`relatedResource` entry {position} must be an object")));
+            return Err(malformed(format!(
+                "`relatedResource` entry {position} must be an object"
+            )));
         };
-        let Some(id) = entry.get("id").and_then(Value::as_str).filter(|id| is_url(id)) else {
-            return Err(malformed(format!("`relatedResource` entry {position} must have a URL `id`")));
+        let Some(id) = entry
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|id| is_url(id))
+        else {
+            return Err(malformed(format!(
+                "`relatedResource` entry {position} must have a URL `id`"
+            )));
         };
         if !seen.insert(id) {
             return Err(malformed(format!("`relatedResource` lists {id:?} twice")));
@@ -374,7 +414,9 @@ fn is_sri_digest(text: &str) -> bool {
 fn is_multibase_digest(text: &str) -> bool {
     let bytes = match text.split_at_checked(1) {
         Some(("z", rest)) => bs58::decode(rest).into_vec().ok(),
-        Some(("u", rest)) => base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(rest).ok(),
+        Some(("u", rest)) => base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(rest)
+            .ok(),
         _ => None,
     };
     let Some(bytes) = bytes else { return false };
@@ -395,9 +437,11 @@ fn check_language_values(object: &Map<String, Value>, field: &str) -> Result<(),
             Value::String(_) => true,
             Value::Object(o) => {
                 o.get("@value").is_some_and(Value::is_string)
-                    && o.keys().all(|k| matches!(k.as_str(), "@value" | "@language" | "@direction"))
+                    && o.keys()
+                        .all(|k| matches!(k.as_str(), "@value" | "@language" | "@direction"))
                     && o.get("@language").is_none_or(Value::is_string)
-                    && o.get("@direction").is_none_or(|d| matches!(d.as_str(), Some("ltr" | "rtl")))
+                    && o.get("@direction")
+                        .is_none_or(|d| matches!(d.as_str(), Some("ltr" | "rtl")))
             }
             _ => false,
         }
@@ -441,7 +485,9 @@ mod tests {
 
     /// `expected`: None = accepted; Some(text) = refused with a message containing text.
     fn check(doc: Value, expected: Option<&str>) {
-        let got = Credential::from_value(doc.clone()).err().map(|f| f.to_string());
+        let got = Credential::from_value(doc.clone())
+            .err()
+            .map(|f| f.to_string());
         match (expected, got) {
             (None, None) => {}
             (Some(want), Some(got)) if got.contains(want) => {}
@@ -453,57 +499,168 @@ mod tests {
     fn data_model_rules() {
         check(base(), None);
         check(without("@context"), Some("`@context` is required"));
-        check(with("@context", json!(["https://www.w3.org/2018/credentials/v1"])), Some("first `@context`"));
-        check(with("@context", json!([VC_V2_CONTEXT, "https://evil.example/ctx"])), Some("unknown JSON-LD context"));
-        check(with("@context", json!([VC_V2_CONTEXT, {"x": "https://x.example/x"}])), Some("inline context"));
+        check(
+            with(
+                "@context",
+                json!(["https://www.w3.org/2018/credentials/v1"]),
+            ),
+            Some("first `@context`"),
+        );
+        check(
+            with(
+                "@context",
+                json!([VC_V2_CONTEXT, "https://evil.example/ctx"]),
+            ),
+            Some("unknown JSON-LD context"),
+        );
+        check(
+            with(
+                "@context",
+                json!([VC_V2_CONTEXT, {"x": "https://x.example/x"}]),
+            ),
+            Some("inline context"),
+        );
         check(with("type", json!(["Foo"])), Some("VerifiableCredential"));
         check(with("type", json!([])), Some("non-empty array"));
         check(without("issuer"), Some("`issuer` is required"));
         check(with("issuer", json!("not a url")), Some("is not a URL"));
-        check(with("issuer", json!({"id": "did:example:i", "name": "I"})), None);
-        check(with("validFrom", json!("2024-01-01")), Some("date-time with a time zone"));
-        check(with("validFrom", json!("2024-01-01T00:00:00")), Some("date-time with a time zone"));
-        check(with("validFrom", json!("2024-01-01 00:00:00Z")), Some("date-time with a time zone"));
-        check(with("validUntil", json!("2023-01-01T00:00:00Z")), Some("earlier than"));
+        check(
+            with("issuer", json!({"id": "did:example:i", "name": "I"})),
+            None,
+        );
+        check(
+            with("validFrom", json!("2024-01-01")),
+            Some("date-time with a time zone"),
+        );
+        check(
+            with("validFrom", json!("2024-01-01T00:00:00")),
+            Some("date-time with a time zone"),
+        );
+        check(
+            with("validFrom", json!("2024-01-01 00:00:00Z")),
+            Some("date-time with a time zone"),
+        );
+        check(
+            with("validUntil", json!("2023-01-01T00:00:00Z")),
+            Some("earlier than"),
+        );
         check(with("validUntil", json!("2025-01-01T00:00:00+02:00")), None);
-        check(without("credentialSubject"), Some("`credentialSubject` is required"));
-        check(with("credentialSubject", json!({})), Some("at least one claim"));
-        check(with("credentialSubject", json!([])), Some("non-empty array"));
-        check(with("credentialSchema", json!({"id": "https://x.example/s.json"})), Some("credentialSchema[0].type"));
-        check(with("credentialSchema", json!({"type": "JsonSchema"})), Some("URL `id`"));
-        check(with("credentialSchema", json!({"id": "https://x.example/s.json", "type": "JsonSchema"})), None);
-        check(with("credentialStatus", json!({"id": "https://x.example/s#1"})), Some("credentialStatus[0].type"));
-        check(with("refreshService", json!([{"url": "https://x.example"}])), Some("refreshService[0].type"));
-        check(with("evidence", json!([{"type": ["Evidence"]}, {"id": "urn:x:1"}])), Some("evidence[1].type"));
-        check(with("termsOfUse", json!("x")), Some("`termsOfUse` must be an object"));
-        check(with("relatedResource", json!([{"id": "https://x.example/a"}])), Some("needs `digestSRI`"));
-        check(with("relatedResource", json!([{"id": "https://x.example/a", "digestSRI": "sha256-abc"}])), Some("digestSRI"));
         check(
-            with("relatedResource", json!([{"id": "https://x.example/a", "digestSRI": "sha384-dOTZf16X8p34q2/kYyEFm0jh89uTjikhnzjeLeF0FHsEaYKb1A1cv+Lyv4Hk8vHd"}])),
+            without("credentialSubject"),
+            Some("`credentialSubject` is required"),
+        );
+        check(
+            with("credentialSubject", json!({})),
+            Some("at least one claim"),
+        );
+        check(
+            with("credentialSubject", json!([])),
+            Some("non-empty array"),
+        );
+        check(
+            with(
+                "credentialSchema",
+                json!({"id": "https://x.example/s.json"}),
+            ),
+            Some("credentialSchema[0].type"),
+        );
+        check(
+            with("credentialSchema", json!({"type": "JsonSchema"})),
+            Some("URL `id`"),
+        );
+        check(
+            with(
+                "credentialSchema",
+                json!({"id": "https://x.example/s.json", "type": "JsonSchema"}),
+            ),
             None,
         );
-        check(with("relatedResource", json!([{"id": "https://x.example/a", "digestMultibase": "zQm"}])), Some("digestMultibase"));
         check(
-            with("relatedResource", json!([{"id": "https://x.example/a", "digestMultibase": format!("u{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([&[0x12u8, 32][..], &[7u8; 32]].concat()))}])),
+            with("credentialStatus", json!({"id": "https://x.example/s#1"})),
+            Some("credentialStatus[0].type"),
+        );
+        check(
+            with("refreshService", json!([{"url": "https://x.example"}])),
+            Some("refreshService[0].type"),
+        );
+        check(
+            with(
+                "evidence",
+                json!([{"type": ["Evidence"]}, {"id": "urn:x:1"}]),
+            ),
+            Some("evidence[1].type"),
+        );
+        check(
+            with("termsOfUse", json!("x")),
+            Some("`termsOfUse` must be an object"),
+        );
+        check(
+            with("relatedResource", json!([{"id": "https://x.example/a"}])),
+            Some("needs `digestSRI`"),
+        );
+        check(
+            with(
+                "relatedResource",
+                json!([{"id": "https://x.example/a", "digestSRI": "sha256-abc"}]),
+            ),
+            Some("digestSRI"),
+        );
+        check(
+            with(
+                "relatedResource",
+                json!([{"id": "https://x.example/a", "digestSRI": "sha384-dOTZf16X8p34q2/kYyEFm0jh89uTjikhnzjeLeF0FHsEaYKb1A1cv+Lyv4Hk8vHd"}]),
+            ),
             None,
         );
-        check(with("name", json!({"@value": "Naam", "@language": "nl"})), None);
+        check(
+            with(
+                "relatedResource",
+                json!([{"id": "https://x.example/a", "digestMultibase": "zQm"}]),
+            ),
+            Some("digestMultibase"),
+        );
+        check(
+            with(
+                "relatedResource",
+                json!([{"id": "https://x.example/a", "digestMultibase": format!("u{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([&[0x12u8, 32][..], &[7u8; 32]].concat()))}]),
+            ),
+            None,
+        );
+        check(
+            with("name", json!({"@value": "Naam", "@language": "nl"})),
+            None,
+        );
         check(with("name", json!(42)), Some("`name` must be a string"));
         check(with("id", json!("not a url")), Some("`id` must be a URL"));
     }
 
     #[test]
     fn validity_period_against_injected_time() {
-        let credential = Credential::from_value(with("validUntil", json!("2025-01-01T00:00:00Z"))).unwrap();
+        let credential =
+            Credential::from_value(with("validUntil", json!("2025-01-01T00:00:00Z"))).unwrap();
         let at = |s: &str| parse_date_time(s).unwrap();
-        assert!(credential.check_validity_period(at("2024-06-01T00:00:00Z")).is_ok());
-        assert!(matches!(credential.check_validity_period(at("2023-12-31T23:59:59Z")), Err(Failure::NotYetValid { .. })));
-        assert!(matches!(credential.check_validity_period(at("2025-01-01T00:00:01Z")), Err(Failure::Expired { .. })));
+        assert!(
+            credential
+                .check_validity_period(at("2024-06-01T00:00:00Z"))
+                .is_ok()
+        );
+        assert!(matches!(
+            credential.check_validity_period(at("2023-12-31T23:59:59Z")),
+            Err(Failure::NotYetValid { .. })
+        ));
+        assert!(matches!(
+            credential.check_validity_period(at("2025-01-01T00:00:01Z")),
+            Err(Failure::Expired { .. })
+        ));
     }
 
     #[test]
     fn fact_type_and_subject() {
-        let credential = Credential::from_value(with("type", json!(["VerifiableCredential", "ResidenceAttestation"]))).unwrap();
+        let credential = Credential::from_value(with(
+            "type",
+            json!(["VerifiableCredential", "ResidenceAttestation"]),
+        ))
+        .unwrap();
         assert_eq!(credential.fact_type(), Some("ResidenceAttestation"));
         assert_eq!(credential.subject_id(), Some("did:example:subject"));
         assert_eq!(credential.fingerprint().len(), 64);

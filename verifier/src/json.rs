@@ -209,8 +209,14 @@ mod tests {
             Err(JsonError::DuplicateKey { key: "a".into() }),
         );
         check("[[[[[1]]]]]", Err(JsonError::TooDeep { limit: 4 }));
-        check(r#"{"a":{"b":{"c":{"d":1}}}}"#, Ok(r#"{"a":{"b":{"c":{"d":1}}}}"#));
-        check(r#"{"a":{"b":{"c":{"d":{}}}}}"#, Err(JsonError::TooDeep { limit: 4 }));
+        check(
+            r#"{"a":{"b":{"c":{"d":1}}}}"#,
+            Ok(r#"{"a":{"b":{"c":{"d":1}}}}"#),
+        );
+        check(
+            r#"{"a":{"b":{"c":{"d":{}}}}}"#,
+            Err(JsonError::TooDeep { limit: 4 }),
+        );
         check("[[[[1]]]]", Ok("[[[[1]]]]"));
         check(
             &format!("\"{}\"", "x".repeat(300)),

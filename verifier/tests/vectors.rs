@@ -3,6 +3,8 @@
 //! One test walks the folder and dispatches on each entry's name; an entry nobody checks fails the
 //! test, so a vector cannot be copied in and silently ignored.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 use chrono::{DateTime, Utc};
 use corroborate_verifier::did::{LocalResolver, ProofPurpose};
 use corroborate_verifier::failure::Failure;
@@ -25,7 +27,9 @@ fn read_json(path: &Path) -> Value {
 }
 
 fn at(text: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 /// Proof-only expectations: the vectors' issuer does not control the signing key.
@@ -45,7 +49,10 @@ fn options_from_config(config: &Value) -> ProofOptions {
     ProofOptions {
         cryptosuite: Cryptosuite::from_name(&text("cryptosuite").unwrap()).unwrap(),
         verification_method: text("verificationMethod").unwrap(),
-        proof_purpose: text("proofPurpose").unwrap().parse::<ProofPurpose>().unwrap(),
+        proof_purpose: text("proofPurpose")
+            .unwrap()
+            .parse::<ProofPurpose>()
+            .unwrap(),
         created: text("created").map(|t| at(&t)),
         expires: None,
         challenge: None,
@@ -80,39 +87,79 @@ fn check_suite(dir: &Path, suite: Cryptosuite, tag: &str) {
     let canon_proof = pollster::block_on(suite.canonicalize(&config)).unwrap();
     let expected_doc = read(&dir.join(format!("canonDoc{tag}.txt")));
     let expected_proof = read(&dir.join(format!("proofCanon{tag}.txt")));
-    assert_eq!(String::from_utf8(canon_doc.clone()).unwrap(), expected_doc, "{tag}: canonical document");
-    assert_eq!(String::from_utf8(canon_proof.clone()).unwrap(), expected_proof, "{tag}: canonical proof configuration");
-    assert_eq!(hex::encode(Sha256::digest(&canon_doc)), hex_file(&dir.join(format!("docHash{tag}.txt"))));
-    assert_eq!(hex::encode(Sha256::digest(&canon_proof)), hex_file(&dir.join(format!("proofHash{tag}.txt"))));
+    assert_eq!(
+        String::from_utf8(canon_doc.clone()).unwrap(),
+        expected_doc,
+        "{tag}: canonical document"
+    );
+    assert_eq!(
+        String::from_utf8(canon_proof.clone()).unwrap(),
+        expected_proof,
+        "{tag}: canonical proof configuration"
+    );
+    assert_eq!(
+        hex::encode(Sha256::digest(&canon_doc)),
+        hex_file(&dir.join(format!("docHash{tag}.txt")))
+    );
+    assert_eq!(
+        hex::encode(Sha256::digest(&canon_proof)),
+        hex_file(&dir.join(format!("proofHash{tag}.txt")))
+    );
     let combined = pollster::block_on(suite.hash_data(&config, &unsigned)).unwrap();
-    assert_eq!(hex::encode(combined), hex_file(&dir.join(format!("combinedHash{tag}.txt"))));
+    assert_eq!(
+        hex::encode(combined),
+        hex_file(&dir.join(format!("combinedHash{tag}.txt")))
+    );
     let signature = key.sign(&combined);
-    assert_eq!(hex::encode(signature), hex_file(&dir.join(format!("sigHex{tag}.txt"))));
+    assert_eq!(
+        hex::encode(signature),
+        hex_file(&dir.join(format!("sigHex{tag}.txt")))
+    );
     let multibase = format!("z{}", bs58::encode(signature).into_string());
     assert_eq!(multibase, hex_file(&dir.join(format!("sigBTC58{tag}.txt"))));
 
     let signed = read_json(&dir.join(format!("signed{tag}.json")));
-    let ours = pollster::block_on(proof::add_proof(&unsigned, &key, &options_from_config(&config))).unwrap();
+    let ours = pollster::block_on(proof::add_proof(
+        &unsigned,
+        &key,
+        &options_from_config(&config),
+    ))
+    .unwrap();
     assert_eq!(ours, signed, "{tag}: signed document");
-    let results = pollster::block_on(proof::verify_proofs(&signed, &proof_only(), &LocalResolver)).unwrap();
+    let results =
+        pollster::block_on(proof::verify_proofs(&signed, &proof_only(), &LocalResolver)).unwrap();
     assert!(proof::all_passed(&results), "{tag}: {results:?}");
 
     // With the issuer check on, the same vector fails for the right reason.
     let mut strict = proof_only();
     strict.controller = Some(signed["issuer"].as_str().unwrap().to_owned());
-    let results = pollster::block_on(proof::verify_proofs(&signed, &strict, &LocalResolver)).unwrap();
-    assert!(matches!(results[0].failure, Some(Failure::KeyNotControlledBy { .. })), "{results:?}");
+    let results =
+        pollster::block_on(proof::verify_proofs(&signed, &strict, &LocalResolver)).unwrap();
+    assert!(
+        matches!(results[0].failure, Some(Failure::KeyNotControlledBy { .. })),
+        "{results:?}"
+    );
 
     // Any change to the content breaks the signature.
     let mut tampered = signed.clone();
     tampered["credentialSubject"]["alumniOf"] = Value::from("The School of Tampering");
-    let results = pollster::block_on(proof::verify_proofs(&tampered, &proof_only(), &LocalResolver)).unwrap();
-    assert_eq!(results[0].failure, Some(Failure::BadSignature), "{tag}: tampered content");
+    let results = pollster::block_on(proof::verify_proofs(
+        &tampered,
+        &proof_only(),
+        &LocalResolver,
+    ))
+    .unwrap();
+    assert_eq!(
+        results[0].failure,
+        Some(Failure::BadSignature),
+        "{tag}: tampered content"
+    );
 }
 
 fn check_legacy_suite(dir: &Path) {
     let signed = read_json(&dir.join("signedEdSig.json"));
-    let results = pollster::block_on(proof::verify_proofs(&signed, &proof_only(), &LocalResolver)).unwrap();
+    let results =
+        pollster::block_on(proof::verify_proofs(&signed, &proof_only(), &LocalResolver)).unwrap();
     assert!(
         matches!(&results[0].failure, Some(Failure::UnsupportedProofType { found }) if found == "Ed25519Signature2020"),
         "{results:?}"
@@ -123,7 +170,12 @@ fn check_proof_sets_and_chains(dir: &Path) {
     let unsigned = read_json(&dir.join("unsigned.json"));
     let keys = read_json(&dir.join("multiKeyPairs.json"));
     let key = |n: usize| {
-        SecretKey::from_multibase(keys[format!("keyPair{n}")]["privateKeyMultibase"].as_str().unwrap()).unwrap()
+        SecretKey::from_multibase(
+            keys[format!("keyPair{n}")]["privateKeyMultibase"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap()
     };
     let sign = |doc: &Value, n: usize, config: &str| {
         let options = options_from_config(&read_json(&dir.join(config)));
@@ -139,24 +191,40 @@ fn check_proof_sets_and_chains(dir: &Path) {
     assert_eq!(chain1, read_json(&dir.join("signedProofChain1.json")));
     let chain2 = sign(&chain1, 4, "proofChainConfig2.json");
     assert_eq!(chain2, read_json(&dir.join("signedProofChain2.json")));
-    for name in ["signedProofSet1.json", "signedProofSet2.json", "signedProofChain1.json", "signedProofChain2.json"] {
+    for name in [
+        "signedProofSet1.json",
+        "signedProofSet2.json",
+        "signedProofChain1.json",
+        "signedProofChain2.json",
+    ] {
         let doc = read_json(&dir.join(name));
-        let results = pollster::block_on(proof::verify_proofs(&doc, &proof_only(), &LocalResolver)).unwrap();
+        let results =
+            pollster::block_on(proof::verify_proofs(&doc, &proof_only(), &LocalResolver)).unwrap();
         assert!(proof::all_passed(&results), "{name}: {results:?}");
     }
     // Dropping a proof a chain names fails the chained proof, and only it.
     let mut broken = read_json(&dir.join("signedProofChain2.json"));
     broken["proof"].as_array_mut().unwrap().remove(0);
-    let results = pollster::block_on(proof::verify_proofs(&broken, &proof_only(), &LocalResolver)).unwrap();
+    let results =
+        pollster::block_on(proof::verify_proofs(&broken, &proof_only(), &LocalResolver)).unwrap();
     let failures: Vec<_> = results.iter().map(|r| r.failure.clone()).collect();
     assert_eq!(failures[0], None);
-    assert!(matches!(&failures[1], Some(Failure::MissingPreviousProof { .. })), "{failures:?}");
+    assert!(
+        matches!(&failures[1], Some(Failure::MissingPreviousProof { .. })),
+        "{failures:?}"
+    );
     assert_eq!(failures[2], None);
     assert!(!proof::all_passed(&results));
     // The chained proofs are the ones published with their configurations.
-    for (position, signed_config) in [(2, "proofChainConfigSigned1.json"), (3, "proofChainConfigSigned2.json")] {
+    for (position, signed_config) in [
+        (2, "proofChainConfigSigned1.json"),
+        (3, "proofChainConfigSigned2.json"),
+    ] {
         let published = read_json(&dir.join(signed_config));
-        assert_eq!(chain2["proof"][position]["proofValue"], published["proofValue"], "{signed_config}");
+        assert_eq!(
+            chain2["proof"][position]["proofValue"], published["proofValue"],
+            "{signed_config}"
+        );
     }
 }
 
@@ -169,16 +237,27 @@ fn check_jcs(dir: &Path) {
         let expected = std::fs::read(dir.join("output").join(&name)).unwrap();
         assert_eq!(canonical, expected, "jcs {name}");
         let hex_name = name.replace(".json", ".txt");
-        let expected_hex: String = read(&dir.join("outhex").join(hex_name)).split_whitespace().collect();
-        assert_eq!(hex::encode(&canonical), expected_hex.to_lowercase(), "jcs hex {name}");
+        let expected_hex: String = read(&dir.join("outhex").join(hex_name))
+            .split_whitespace()
+            .collect();
+        assert_eq!(
+            hex::encode(&canonical),
+            expected_hex.to_lowercase(),
+            "jcs hex {name}"
+        );
     }
     let numbers = read_json(&dir.join("numbers.json"));
     for case in numbers["numbers"].as_array().unwrap() {
         let bits = u64::from_str_radix(case["ieee754_hex"].as_str().unwrap(), 16).unwrap();
         let number = f64::from_bits(bits);
-        match (serde_json::Number::from_f64(number), case["expected"].as_str()) {
+        match (
+            serde_json::Number::from_f64(number),
+            case["expected"].as_str(),
+        ) {
             (Some(n), Some(expected)) => {
-                let text = String::from_utf8(serde_json_canonicalizer::to_vec(&Value::Number(n)).unwrap()).unwrap();
+                let text =
+                    String::from_utf8(serde_json_canonicalizer::to_vec(&Value::Number(n)).unwrap())
+                        .unwrap();
                 assert_eq!(text, expected, "number {bits:016x}");
             }
             (None, None) => {} // NaN and infinities cannot be JSON numbers
@@ -190,12 +269,23 @@ fn check_jcs(dir: &Path) {
 fn check_rfc8032(path: &Path) {
     let file = read_json(path);
     for case in file["vectors"].as_array().unwrap() {
-        let seed: [u8; 32] = hex::decode(case["secret"].as_str().unwrap()).unwrap().try_into().unwrap();
+        let seed: [u8; 32] = hex::decode(case["secret"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
         let key = SecretKey::from_bytes(&seed);
-        assert_eq!(hex::encode(key.public_key().to_bytes()), case["public"].as_str().unwrap());
+        assert_eq!(
+            hex::encode(key.public_key().to_bytes()),
+            case["public"].as_str().unwrap()
+        );
         let message = hex::decode(case["message"].as_str().unwrap()).unwrap();
         let signature = key.sign(&message);
-        assert_eq!(hex::encode(signature), case["signature"].as_str().unwrap(), "{}", case["name"]);
+        assert_eq!(
+            hex::encode(signature),
+            case["signature"].as_str().unwrap(),
+            "{}",
+            case["name"]
+        );
         assert!(key.public_key().verify(&message, &signature).is_ok());
     }
 }
@@ -203,13 +293,23 @@ fn check_rfc8032(path: &Path) {
 fn check_did_key(path: &Path) {
     let file = read_json(path);
     for case in file["vectors"].as_array().unwrap() {
-        let seed: [u8; 32] = hex::decode(case["seed"].as_str().unwrap()).unwrap().try_into().unwrap();
+        let seed: [u8; 32] = hex::decode(case["seed"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
         let key = SecretKey::from_bytes(&seed);
         let did = corroborate_verifier::did::did_key_from_public_key(&key.public_key());
         assert_eq!(did, case["did"].as_str().unwrap());
-        let document = pollster::block_on(corroborate_verifier::did::DidResolver::resolve(&LocalResolver, &did)).unwrap();
+        let document = pollster::block_on(corroborate_verifier::did::DidResolver::resolve(
+            &LocalResolver,
+            &did,
+        ))
+        .unwrap();
         let method = &document.verification_methods()[0];
-        assert_eq!(bs58::encode(method.key.to_bytes()).into_string(), case["publicKeyBase58"].as_str().unwrap());
+        assert_eq!(
+            bs58::encode(method.key.to_bytes()).into_string(),
+            case["publicKeyBase58"].as_str().unwrap()
+        );
     }
 }
 
@@ -217,15 +317,26 @@ fn check_did_key(path: &Path) {
 fn specification_vectors() {
     let root = vectors();
     let mut checked = Vec::new();
-    let mut entries: Vec<_> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut entries: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     entries.sort();
     for path in entries {
         let name = path.file_name().unwrap().to_str().unwrap().to_owned();
         match name.as_str() {
             "README.md" => continue,
             "vc-di-eddsa" => {
-                check_suite(&path.join("eddsa-rdfc-2022"), Cryptosuite::EddsaRdfc2022, "DataInt");
-                check_suite(&path.join("eddsa-jcs-2022"), Cryptosuite::EddsaJcs2022, "JCS");
+                check_suite(
+                    &path.join("eddsa-rdfc-2022"),
+                    Cryptosuite::EddsaRdfc2022,
+                    "DataInt",
+                );
+                check_suite(
+                    &path.join("eddsa-jcs-2022"),
+                    Cryptosuite::EddsaJcs2022,
+                    "JCS",
+                );
                 check_legacy_suite(&path.join("Ed25519Signature2020"));
                 check_proof_sets_and_chains(&path.join("proof-set-chain"));
             }

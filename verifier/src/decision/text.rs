@@ -108,6 +108,13 @@ impl Decision {
 
 /// The sides of a dispute: distinct claims of conflicting inputs, with the inputs stating each.
 fn competing_claims(decision: &Decision) -> Vec<(&BTreeMap<String, Value>, Vec<usize>)> {
+    // Sides are the groups the engine compared: by agreement key, not by spelling (a bilingual
+    // street name with the same register id is one side).
+    let key = |claims: &BTreeMap<String, Value>| {
+        let object: serde_json::Map<String, Value> =
+            claims.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        crate::fact::agreement_key(&Value::Object(object))
+    };
     let mut sides: Vec<(&BTreeMap<String, Value>, Vec<usize>)> = Vec::new();
     let conflicting = decision.inputs.iter().filter(|i| {
         i.reasons
@@ -118,7 +125,7 @@ fn competing_claims(decision: &Decision) -> Vec<(&BTreeMap<String, Value>, Vec<u
         let Some(claims) = &input.claims else {
             continue;
         };
-        match sides.iter_mut().find(|(c, _)| *c == claims) {
+        match sides.iter_mut().find(|(c, _)| key(c) == key(claims)) {
             Some((_, inputs)) => inputs.push(input.index),
             None => sides.push((claims, vec![input.index])),
         }

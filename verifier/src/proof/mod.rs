@@ -47,14 +47,20 @@ impl Cryptosuite {
     /// The canonical form of `document` under this suite.
     pub async fn canonicalize(self, document: &Value) -> Result<Vec<u8>, Failure> {
         match self {
-            Cryptosuite::EddsaRdfc2022 => rdfc::canonicalize(document).await.map(String::into_bytes),
+            Cryptosuite::EddsaRdfc2022 => {
+                rdfc::canonicalize(document).await.map(String::into_bytes)
+            }
             Cryptosuite::EddsaJcs2022 => jcs(document),
         }
     }
 
     /// The 64 bytes that are signed: SHA-256 of the canonical proof configuration, then SHA-256
     /// of the canonical document.
-    pub async fn hash_data(self, proof_config: &Value, document: &Value) -> Result<[u8; 64], Failure> {
+    pub async fn hash_data(
+        self,
+        proof_config: &Value,
+        document: &Value,
+    ) -> Result<[u8; 64], Failure> {
         let config_hash = Sha256::digest(self.canonicalize(proof_config).await?);
         let document_hash = Sha256::digest(self.canonicalize(document).await?);
         let mut out = [0u8; 64];
@@ -96,7 +102,11 @@ pub struct ProofOptions {
 
 impl ProofOptions {
     /// Options for an issuer's `assertionMethod` proof, created at `created`.
-    pub fn assertion(cryptosuite: Cryptosuite, verification_method: String, created: DateTime<Utc>) -> Self {
+    pub fn assertion(
+        cryptosuite: Cryptosuite,
+        verification_method: String,
+        created: DateTime<Utc>,
+    ) -> Self {
         ProofOptions {
             cryptosuite,
             verification_method,
@@ -126,7 +136,10 @@ impl ProofOptions {
         if let Some(expires) = self.expires {
             put("expires", Value::from(rfc3339(expires)));
         }
-        put("verificationMethod", Value::from(self.verification_method.clone()));
+        put(
+            "verificationMethod",
+            Value::from(self.verification_method.clone()),
+        );
         put("proofPurpose", Value::from(self.proof_purpose.as_str()));
         if let Some(challenge) = &self.challenge {
             put("challenge", Value::from(challenge.clone()));
@@ -162,12 +175,20 @@ pub enum SignError {
 
 /// Adds a proof to `document` (keeping any proofs it already has: a proof set, or a chain when
 /// `options.previous_proof` names some of them). Returns the secured document.
-pub async fn add_proof(document: &Value, key: &SecretKey, options: &ProofOptions) -> Result<Value, SignError> {
+pub async fn add_proof(
+    document: &Value,
+    key: &SecretKey,
+    options: &ProofOptions,
+) -> Result<Value, SignError> {
     let Value::Object(object) = document else {
         return Err(SignError::NotAnObject);
     };
-    if !options.verification_method.contains('#') || !options.verification_method.starts_with("did:") {
-        return Err(SignError::BadVerificationMethod(options.verification_method.clone()));
+    if !options.verification_method.contains('#')
+        || !options.verification_method.starts_with("did:")
+    {
+        return Err(SignError::BadVerificationMethod(
+            options.verification_method.clone(),
+        ));
     }
     let mut unsecured = object.clone();
     let existing = match unsecured.remove("proof") {
@@ -274,16 +295,25 @@ pub async fn verify_proofs(
     };
     if proofs.len() > expect.max_proofs {
         return Err(Failure::Limit {
-            detail: format!("{} proofs, more than the limit of {}", proofs.len(), expect.max_proofs),
+            detail: format!(
+                "{} proofs, more than the limit of {}",
+                proofs.len(),
+                expect.max_proofs
+            ),
         });
     }
     let mut results = Vec::with_capacity(proofs.len());
     for (index, proof) in proofs.iter().enumerate() {
-        let failure = verify_one(&unsecured, &proofs, proof, expect, resolver).await.err();
+        let failure = verify_one(&unsecured, &proofs, proof, expect, resolver)
+            .await
+            .err();
         results.push(ProofResult {
             index,
             id: proof.get("id").and_then(Value::as_str).map(str::to_owned),
-            cryptosuite: proof.get("cryptosuite").and_then(Value::as_str).map(str::to_owned),
+            cryptosuite: proof
+                .get("cryptosuite")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
             verification_method: proof
                 .get("verificationMethod")
                 .and_then(Value::as_str)
@@ -312,7 +342,10 @@ async fn verify_one(
     let Value::Object(proof) = proof else {
         return Err(malformed("each proof must be an object"));
     };
-    let proof_type = proof.get("type").and_then(Value::as_str).ok_or_else(|| malformed("`type` is required"))?;
+    let proof_type = proof
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or_else(|| malformed("`type` is required"))?;
     if proof_type != DATA_INTEGRITY_PROOF {
         return Err(Failure::UnsupportedProofType {
             found: proof_type.to_owned(),
@@ -322,9 +355,10 @@ async fn verify_one(
         .get("cryptosuite")
         .and_then(Value::as_str)
         .ok_or_else(|| malformed("`cryptosuite` is required"))?;
-    let suite = Cryptosuite::from_name(suite_name).ok_or_else(|| Failure::UnsupportedCryptosuite {
-        found: suite_name.to_owned(),
-    })?;
+    let suite =
+        Cryptosuite::from_name(suite_name).ok_or_else(|| Failure::UnsupportedCryptosuite {
+            found: suite_name.to_owned(),
+        })?;
     let purpose = proof
         .get("proofPurpose")
         .and_then(Value::as_str)
@@ -348,17 +382,25 @@ async fn verify_one(
         if let Some(value) = proof.get(field)
             && value.as_str().and_then(parse_date_time).is_none()
         {
-            return Err(malformed(&format!("`{field}` must be a date-time with a time zone")));
+            return Err(malformed(&format!(
+                "`{field}` must be a date-time with a time zone"
+            )));
         }
     }
-    if let Some(created) = proof.get("created").and_then(Value::as_str).and_then(parse_date_time)
+    if let Some(created) = proof
+        .get("created")
+        .and_then(Value::as_str)
+        .and_then(parse_date_time)
         && created > expect.at
     {
         return Err(Failure::ProofCreatedInFuture {
             created: rfc3339(created),
         });
     }
-    if let Some(expires) = proof.get("expires").and_then(Value::as_str).and_then(parse_date_time)
+    if let Some(expires) = proof
+        .get("expires")
+        .and_then(Value::as_str)
+        .and_then(parse_date_time)
         && expires < expect.at
     {
         return Err(Failure::ProofExpired {
@@ -406,7 +448,9 @@ async fn verify_one(
         let wanted = as_list(proof_context);
         let have = document.get("@context").map(as_list).unwrap_or_default();
         if !have.starts_with(&wanted) {
-            return Err(malformed("the proof's `@context` is not a prefix of the document's"));
+            return Err(malformed(
+                "the proof's `@context` is not a prefix of the document's",
+            ));
         }
         document.insert("@context".to_owned(), proof_context.clone());
     } else if let Some(context) = document.get("@context") {
@@ -419,9 +463,16 @@ async fn verify_one(
             Value::String(id) => vec![id.as_str()],
             Value::Array(ids) => ids
                 .iter()
-                .map(|id| id.as_str().ok_or_else(|| malformed("`previousProof` entries must be strings")))
+                .map(|id| {
+                    id.as_str()
+                        .ok_or_else(|| malformed("`previousProof` entries must be strings"))
+                })
                 .collect::<Result<_, _>>()?,
-            _ => return Err(malformed("`previousProof` must be a string or an array of strings")),
+            _ => {
+                return Err(malformed(
+                    "`previousProof` must be a string or an array of strings",
+                ));
+            }
         };
         let mut matching = Vec::with_capacity(ids.len());
         for id in ids {
@@ -437,8 +488,13 @@ async fn verify_one(
     let method = did::resolve_verification_method(resolver, method, expect.purpose)
         .await
         .map_err(Failure::from)?;
-    let hash = suite.hash_data(&Value::Object(config), &Value::Object(document)).await?;
-    method.key.verify(&hash, &signature).map_err(|_| Failure::BadSignature)
+    let hash = suite
+        .hash_data(&Value::Object(config), &Value::Object(document))
+        .await?;
+    method
+        .key
+        .verify(&hash, &signature)
+        .map_err(|_| Failure::BadSignature)
 }
 
 /// `proofValue`: base58btc multibase (`z…`) of exactly 64 signature bytes.
@@ -454,7 +510,10 @@ fn decode_proof_value(text: &str) -> Result<Vec<u8>, Failure> {
         .into_vec()
         .map_err(|error| fail(format!("invalid base58btc: {error}")))?;
     if bytes.len() != 64 {
-        return Err(fail(format!("an Ed25519 signature is 64 bytes, found {}", bytes.len())));
+        return Err(fail(format!(
+            "an Ed25519 signature is 64 bytes, found {}",
+            bytes.len()
+        )));
     }
     Ok(bytes)
 }
