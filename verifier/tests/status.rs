@@ -83,7 +83,7 @@ impl Issuer {
         for &index in set {
             bits.set(index).unwrap();
         }
-        status::status_list_credential(&self.did, url, purpose, &bits, at("2025-01-01T00:00:00Z"))
+        status::status_list_credential(&self.did, url, purpose, &bits, at("2024-01-01T00:00:00Z"))
     }
 
     fn list(&self, purpose: StatusPurpose, set: &[u64]) -> Value {
