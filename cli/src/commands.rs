@@ -194,6 +194,11 @@ pub fn sign(args: SignArgs) -> Result<ExitCode> {
         schema::validate(fact_type, &credential)
             .map_err(|e| anyhow::anyhow!("claims do not match the {fact_type} schema: {e}"))?;
     }
+    // Every term must mean something under the shipped contexts, whatever the suite: a JCS
+    // signature over undefined terms would sign claims nobody can interpret.
+    pollster::block_on(proof::rdfc::canonicalize(&credential)).map_err(|failure| {
+        anyhow::anyhow!("the credential's JSON-LD is not acceptable: {failure}")
+    })?;
     let options =
         ProofOptions::assertion(args.suite.into(), key.verification_method.clone(), created);
     let signed = pollster::block_on(proof::add_proof(&credential, &key.secret, &options))?;
@@ -362,10 +367,7 @@ pub fn present(args: PresentArgs) -> Result<ExitCode> {
             );
         }
     }
-    let binding = Binding {
-        challenge: args.challenge,
-        domain: args.domain,
-    };
+    let binding = Binding::for_decision(&args.challenge, &args.domain);
     let signed = pollster::block_on(presentation::sign_presentation(
         &key.did,
         credentials,
@@ -383,10 +385,16 @@ pub fn present(args: PresentArgs) -> Result<ExitCode> {
 pub struct VerifyPresentationArgs {
     #[command(flatten)]
     common: VerifyCommon,
+    /// The challenge the proof must carry (the one-time value the verifier issued).
     #[arg(long)]
-    challenge: String,
+    challenge: Option<String>,
+    /// The domain the proof must name (the verifier's audience).
     #[arg(long)]
-    domain: String,
+    domain: Option<String>,
+    /// Accept credentials about others than the holder (by default each must be about the holder,
+    /// as deciding a fact about the person presenting requires).
+    #[arg(long)]
+    any_subject: bool,
     presentation: PathBuf,
 }
 
@@ -398,6 +406,7 @@ pub fn verify_presentation(args: VerifyPresentationArgs) -> Result<ExitCode> {
     let binding = Binding {
         challenge: args.challenge,
         domain: args.domain,
+        holder_must_be_subject: !args.any_subject,
     };
     let report = pollster::block_on(presentation::verify_presentation_bytes(
         &bytes, &binding, &options, &resolver,
@@ -466,10 +475,10 @@ pub fn decide(args: DecideArgs) -> Result<ExitCode> {
     let (reports, subject, bundle_failures) = match &args.presentation {
         Some(path) => {
             let bytes = read_bytes(path)?;
-            let binding = Binding {
-                challenge: args.challenge.clone().unwrap_or_default(),
-                domain: args.domain.clone().unwrap_or_default(),
-            };
+            let binding = Binding::for_decision(
+                args.challenge.as_deref().unwrap_or_default(),
+                args.domain.as_deref().unwrap_or_default(),
+            );
             let report = pollster::block_on(presentation::verify_presentation_bytes(
                 &bytes, &binding, &options, &resolver,
             ));
@@ -588,6 +597,10 @@ pub fn status_list(args: StatusListArgs) -> Result<ExitCode> {
     }
     corroborate_verifier::credential::Credential::from_value(list.clone())
         .map_err(|failure| anyhow::anyhow!("not a valid status list credential: {failure}"))?;
+    // Every term must mean something under the shipped contexts, whatever the suite: a JCS
+    // signature over undefined terms would sign claims nobody can interpret.
+    pollster::block_on(proof::rdfc::canonicalize(&list))
+        .map_err(|failure| anyhow::anyhow!("the list's JSON-LD is not acceptable: {failure}"))?;
     let options = ProofOptions::assertion(
         args.suite.into(),
         key.verification_method.clone(),

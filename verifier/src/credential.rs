@@ -216,10 +216,14 @@ pub(crate) fn check_contexts(object: &Map<String, Value>) -> Result<(), Failure>
         match entry {
             Value::String(url) if context::is_shipped(url) => {}
             Value::String(url) => return Err(Failure::UnknownContext { url: url.clone() }),
+            // The data model allows inline context objects after the first entry. They need no
+            // fetch; the shipped-only loader still refuses any `@import` or remote URL in them, and
+            // the protected VC 2.0 terms cannot be redefined.
+            Value::Object(_) => {}
             _ => {
-                return Err(Failure::UnknownContext {
-                    url: "(an inline context object)".to_owned(),
-                });
+                return Err(malformed(
+                    "each `@context` entry must be a URL or a context object",
+                ));
             }
         }
     }
@@ -265,21 +269,34 @@ fn optional_url(object: &Map<String, Value>, field: &str) -> Result<Option<Strin
     }
 }
 
-/// Parses an XML Schema `dateTimeStamp`: `YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm)`.
+/// Parses an XML Schema `dateTimeStamp`: `YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm)`, the time zone
+/// required (as for a proof's `created` and `expires`).
 pub fn parse_date_time(text: &str) -> Option<DateTime<Utc>> {
+    // chrono also accepts a space, lower-case `t`/`z`, leap second 60 and any offset, which XML
+    // Schema does not.
     let bytes = text.as_bytes();
-    // chrono also accepts a space or lower-case `t`/`z`, which XML Schema does not.
     let shape_ok = bytes.len() >= 20
         && bytes.get(10) == Some(&b'T')
+        && bytes.get(17..19).is_some_and(|s| s < b"60".as_slice())
         && text
             .chars()
             .all(|c| c.is_ascii_digit() || matches!(c, '-' | ':' | 'T' | 'Z' | '.' | '+'));
     if !shape_ok {
         return None;
     }
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    let parsed = DateTime::parse_from_rfc3339(text).ok()?;
+    (parsed.offset().local_minus_utc().abs() <= 14 * 3600).then(|| parsed.with_timezone(&Utc))
+}
+
+/// Parses `validFrom`/`validUntil`: an XML Schema `dateTime`. The data model says a value
+/// "incorrectly serialized without an offset MUST be interpreted as UTC", so one is accepted and
+/// read as UTC.
+pub fn parse_validity_date_time(text: &str) -> Option<DateTime<Utc>> {
+    parse_date_time(text).or_else(|| {
+        let naive = (text.len() >= 19 && !text.ends_with('Z') && !text[19..].contains(['+', '-']))
+            .then_some(text)?;
+        parse_date_time(&format!("{naive}Z"))
+    })
 }
 
 fn optional_date_time(
@@ -288,9 +305,9 @@ fn optional_date_time(
 ) -> Result<Option<DateTime<Utc>>, Failure> {
     match object.get(field) {
         None => Ok(None),
-        Some(Value::String(s)) => parse_date_time(s).map(Some).ok_or_else(|| {
+        Some(Value::String(s)) => parse_validity_date_time(s).map(Some).ok_or_else(|| {
             malformed(format!(
-                "`{field}` {s:?} is not a date-time with a time zone (e.g. 2025-01-31T12:00:00Z)"
+                "`{field}` {s:?} is not a date-time (e.g. 2025-01-31T12:00:00Z)"
             ))
         }),
         Some(other) => Err(malformed(format!(
@@ -395,39 +412,47 @@ fn check_related_resources(object: &Map<String, Value>) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Subresource Integrity metadata: space-separated `alg-base64[?options]` tokens; acceptable when
+/// at least one token is a well-formed SHA-2 digest.
 fn is_sri_digest(text: &str) -> bool {
-    let Some((algorithm, digest)) = text.split_once('-') else {
-        return false;
-    };
-    let expected = match algorithm {
-        "sha256" => 32,
-        "sha384" => 48,
-        "sha512" => 64,
-        _ => return false,
-    };
-    base64::engine::general_purpose::STANDARD
-        .decode(digest)
-        .is_ok_and(|bytes| bytes.len() == expected)
+    text.split_ascii_whitespace().any(|token| {
+        let token = token.split_once('?').map_or(token, |(hash, _options)| hash);
+        let Some((algorithm, digest)) = token.split_once('-') else {
+            return false;
+        };
+        let expected = match algorithm {
+            "sha256" => 32,
+            "sha384" => 48,
+            "sha512" => 64,
+            _ => return false,
+        };
+        base64::engine::general_purpose::STANDARD
+            .decode(digest)
+            .is_ok_and(|bytes| bytes.len() == expected)
+    })
 }
 
-/// A multibase (base58btc `z` or base64url `u`) multihash: code, length, digest of that length.
+/// A multibase-encoded multihash: a code, a length, and a digest of that length. The common
+/// encodings are decoded (base58btc `z`, base64url `u`, base64 `m`, hex `f`/`F`); a hash code we do
+/// not know is accepted when the structure holds.
 fn is_multibase_digest(text: &str) -> bool {
+    use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
     let bytes = match text.split_at_checked(1) {
         Some(("z", rest)) => bs58::decode(rest).into_vec().ok(),
-        Some(("u", rest)) => base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(rest)
-            .ok(),
+        Some(("u", rest)) => URL_SAFE_NO_PAD.decode(rest).ok(),
+        Some(("m", rest)) => STANDARD_NO_PAD.decode(rest).ok(),
+        Some(("f" | "F", rest)) => hex::decode(rest).ok(),
         _ => None,
     };
     let Some(bytes) = bytes else { return false };
-    // sha2-256 (0x12), sha2-384 (0x20), sha2-512 (0x13), sha3-256 (0x16), sha3-384 (0x15), sha3-512 (0x14).
-    let expected = match bytes.first() {
-        Some(0x12 | 0x16) => 32,
-        Some(0x20 | 0x15) => 48,
-        Some(0x13 | 0x14) => 64,
+    // Both the code and the length are unsigned varints; digests here are short, so the length
+    // fits one byte, and codes in use fit two.
+    let (code_len, length) = match bytes.as_slice() {
+        [code, length, ..] if code & 0x80 == 0 => (1, *length),
+        [low, high, length, ..] if low & 0x80 != 0 && high & 0x80 == 0 => (2, *length),
         _ => return false,
     };
-    bytes.get(1) == Some(&(expected as u8)) && bytes.len() == 2 + expected
+    length & 0x80 == 0 && length > 0 && bytes.len() == code_len + 1 + usize::from(length)
 }
 
 /// `name`/`description`: a string, a language value object, or an array of those.
@@ -518,7 +543,11 @@ mod tests {
                 "@context",
                 json!([VC_V2_CONTEXT, {"x": "https://x.example/x"}]),
             ),
-            Some("inline context"),
+            None,
+        );
+        check(
+            with("@context", json!([VC_V2_CONTEXT, 7])),
+            Some("a URL or a context object"),
         );
         check(with("type", json!(["Foo"])), Some("VerifiableCredential"));
         check(with("type", json!([])), Some("non-empty array"));
@@ -530,15 +559,21 @@ mod tests {
         );
         check(
             with("validFrom", json!("2024-01-01")),
-            Some("date-time with a time zone"),
+            Some("is not a date-time"),
         );
-        check(
-            with("validFrom", json!("2024-01-01T00:00:00")),
-            Some("date-time with a time zone"),
-        );
+        // Without an offset the data model says to read it as UTC.
+        check(with("validFrom", json!("2024-01-01T00:00:00")), None);
         check(
             with("validFrom", json!("2024-01-01 00:00:00Z")),
-            Some("date-time with a time zone"),
+            Some("is not a date-time"),
+        );
+        check(
+            with("validFrom", json!("2024-01-01T00:00:60Z")),
+            Some("is not a date-time"),
+        );
+        check(
+            with("validFrom", json!("2024-01-01T00:00:00+15:00")),
+            Some("is not a date-time"),
         );
         check(
             with("validUntil", json!("2023-01-01T00:00:00Z")),
@@ -618,6 +653,22 @@ mod tests {
                 json!([{"id": "https://x.example/a", "digestMultibase": "zQm"}]),
             ),
             Some("digestMultibase"),
+        );
+        // Several SRI hashes with options: one good token suffices.
+        check(
+            with(
+                "relatedResource",
+                json!([{"id": "https://x.example/a", "digestSRI": "sha999-x sha384-dOTZf16X8p34q2/kYyEFm0jh89uTjikhnzjeLeF0FHsEaYKb1A1cv+Lyv4Hk8vHd?ct=application/json"}]),
+            ),
+            None,
+        );
+        // A hex multihash with a hash code we do not know, but a sound structure.
+        check(
+            with(
+                "relatedResource",
+                json!([{"id": "https://x.example/a", "digestMultibase": format!("f{}", hex::encode([&[0x1bu8, 4][..], &[1u8; 4]].concat()))}]),
+            ),
+            None,
         );
         check(
             with(

@@ -2,8 +2,9 @@
 //! challenge and domain with an `authentication` proof.
 //!
 //! A presentation is refused as a whole when its own proof fails, when it is not bound to the
-//! expected challenge and domain (a replayed or re-targeted presentation), or when a credential in
-//! it is about someone other than the holder. Each credential is then verified on its own; a bad
+//! expected challenge and domain (a replayed or re-targeted presentation), or — when the verifier
+//! decides a fact about the holder, as Corroborate's government flow does — when a credential in it
+//! is about someone other than the holder. Each credential is then verified on its own; a bad
 //! credential only fails itself.
 
 use crate::credential::{VC_V2_CONTEXT, check_contexts, is_url, string_set};
@@ -18,13 +19,28 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-/// What the verifier asked the holder to bind the presentation to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What the verifier requires of a presentation: the binding it asked for, and whose facts it is.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Binding {
-    /// The one-time challenge the verifier issued.
-    pub challenge: String,
-    /// The verifier's domain (audience).
-    pub domain: String,
+    /// The one-time challenge the verifier issued; when set, the proof must carry it.
+    pub challenge: Option<String>,
+    /// The verifier's domain (audience); when set, the proof must name it.
+    pub domain: Option<String>,
+    /// Every presented credential must be about the holder. The data model does not require it;
+    /// deciding a fact about the person presenting does.
+    pub holder_must_be_subject: bool,
+}
+
+impl Binding {
+    /// A verifier deciding a fact about the holder: challenge and domain required, and every
+    /// credential about the holder.
+    pub fn for_decision(challenge: &str, domain: &str) -> Self {
+        Binding {
+            challenge: Some(challenge.to_owned()),
+            domain: Some(domain.to_owned()),
+            holder_must_be_subject: true,
+        }
+    }
 }
 
 /// Builds and signs a presentation of `credentials` by `holder`.
@@ -59,8 +75,8 @@ pub async fn sign_presentation(
         proof_purpose: ProofPurpose::Authentication,
         created: Some(created),
         expires: None,
-        challenge: Some(binding.challenge.clone()),
-        domain: Some(binding.domain.clone()),
+        challenge: binding.challenge.clone(),
+        domain: binding.domain.clone(),
         id: None,
         previous_proof: Vec::new(),
     };
@@ -129,12 +145,18 @@ pub async fn verify_presentation(
         }
     };
     let mut failures = Vec::new();
+    if holder.is_none() && binding.holder_must_be_subject {
+        failures.push(Failure::Malformed {
+            detail: "`holder` is required: the credentials must be about the holder".to_owned(),
+        });
+    }
     let expect = Expectation {
         purpose: ProofPurpose::Authentication,
-        controller: Some(holder.clone()),
+        controller: holder.clone(),
         at: options.at,
-        challenge: Some(binding.challenge.clone()),
-        domain: Some(binding.domain.clone()),
+        clock_skew: options.clock_skew,
+        challenge: binding.challenge.clone(),
+        domain: binding.domain.clone(),
         max_proofs: options.limits.max_proofs,
     };
     let proofs = match proof::verify_proofs(&value, &expect, resolver).await {
@@ -149,22 +171,30 @@ pub async fn verify_presentation(
     };
     let mut reports = Vec::with_capacity(credentials.len());
     for (index, credential) in credentials.into_iter().enumerate() {
-        let subject = credential
-            .get("credentialSubject")
-            .and_then(|s| s.get("id"))
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        if subject.as_deref() != Some(holder.as_str()) {
-            failures.push(Failure::HolderNotSubject {
-                index,
-                subject: subject.unwrap_or_else(|| "(no subject id)".to_owned()),
-                holder: holder.clone(),
-            });
+        if binding.holder_must_be_subject
+            && let Some(holder) = &holder
+        {
+            let subjects = match credential.get("credentialSubject") {
+                Some(Value::Array(items)) => items.iter().collect(),
+                Some(one) => vec![one],
+                None => Vec::new(),
+            };
+            let stranger = subjects
+                .iter()
+                .map(|s| s.get("id").and_then(Value::as_str))
+                .find(|id| *id != Some(holder.as_str()));
+            if subjects.is_empty() || stranger.is_some() {
+                failures.push(Failure::HolderNotSubject {
+                    index,
+                    subject: stranger.flatten().unwrap_or("(no subject id)").to_owned(),
+                    holder: holder.clone(),
+                });
+            }
         }
         reports.push(verify_credential(credential, options, resolver).await);
     }
     PresentationReport {
-        holder: Some(holder),
+        holder,
         failures,
         proofs,
         credentials: reports,
@@ -172,7 +202,10 @@ pub async fn verify_presentation(
 }
 
 /// The presentation data model: contexts, type, holder, credentials.
-fn parse<S>(value: &Value, options: &VerifyOptions<S>) -> Result<(String, Vec<Value>), Failure> {
+fn parse<S>(
+    value: &Value,
+    options: &VerifyOptions<S>,
+) -> Result<(Option<String>, Vec<Value>), Failure> {
     let malformed = |detail: &str| Failure::Malformed {
         detail: detail.to_owned(),
     };
@@ -184,12 +217,16 @@ fn parse<S>(value: &Value, options: &VerifyOptions<S>) -> Result<(String, Vec<Va
     if !types.iter().any(|t| t == "VerifiablePresentation") {
         return Err(malformed("`type` must include \"VerifiablePresentation\""));
     }
-    let holder = object
-        .get("holder")
-        .and_then(|h| h.as_str().or_else(|| h.get("id").and_then(Value::as_str)))
-        .filter(|h| is_url(h))
-        .ok_or_else(|| malformed("`holder` must be the holder's DID"))?
-        .to_owned();
+    let holder = match object.get("holder") {
+        None => None,
+        Some(h) => Some(
+            h.as_str()
+                .or_else(|| h.get("id").and_then(Value::as_str))
+                .filter(|h| is_url(h))
+                .ok_or_else(|| malformed("`holder` must be a URL or an object with a URL `id`"))?
+                .to_owned(),
+        ),
+    };
     let credentials = match object.get("verifiableCredential") {
         Some(Value::Array(items)) => items.clone(),
         Some(single @ Value::Object(_)) => vec![single.clone()],

@@ -29,6 +29,11 @@ pub struct VerifyOptions<S = NoStatusLists> {
     pub require_issuer_key: bool,
     /// Require a fact schema for the credential's type (a decision always does).
     pub require_schema: bool,
+    /// What the credential's proofs must say: purpose (normally `assertionMethod`), and the
+    /// challenge and domain when the caller expects them (VC API `options`).
+    pub proof: ProofChecks,
+    /// How far in the future a proof's `created` may lie, for clocks that differ a little.
+    pub clock_skew: chrono::Duration,
     /// The status lists to check `credentialStatus` entries against. [`NoStatusLists`] by
     /// default: every status entry is then "not checked".
     pub status: S,
@@ -42,6 +47,8 @@ impl VerifyOptions {
             limits: Limits::default(),
             require_issuer_key: true,
             require_schema: false,
+            proof: ProofChecks::default(),
+            clock_skew: DEFAULT_CLOCK_SKEW,
             status: NoStatusLists,
         }
     }
@@ -55,7 +62,30 @@ impl<S> VerifyOptions<S> {
             limits: self.limits,
             require_issuer_key: self.require_issuer_key,
             require_schema: self.require_schema,
+            proof: self.proof,
+            clock_skew: self.clock_skew,
             status,
+        }
+    }
+}
+
+/// Tolerance for a proof `created` slightly ahead of the verifier's clock.
+pub const DEFAULT_CLOCK_SKEW: chrono::Duration = chrono::Duration::minutes(5);
+
+/// What a credential's proofs must state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProofChecks {
+    pub purpose: ProofPurpose,
+    pub challenge: Option<String>,
+    pub domain: Option<String>,
+}
+
+impl Default for ProofChecks {
+    fn default() -> Self {
+        ProofChecks {
+            purpose: ProofPurpose::AssertionMethod,
+            challenge: None,
+            domain: None,
         }
     }
 }
@@ -244,18 +274,26 @@ pub async fn verify_credential(
     let credential = match Credential::from_value(value) {
         Ok(credential) => credential,
         Err(failure) => {
-            return CredentialReport::new(vec![failed(Check::DataModel, failure)], Vec::new(), None);
+            return CredentialReport::new(
+                vec![failed(Check::DataModel, failure)],
+                Vec::new(),
+                None,
+            );
         }
     };
-    let (mut checks, proofs) = integrity_checks(
-        &credential,
-        options.at,
-        &options.limits,
-        options.require_issuer_key,
-        options.require_schema,
-        resolver,
-    )
-    .await;
+    let expect = Expectation {
+        purpose: options.proof.purpose,
+        controller: options
+            .require_issuer_key
+            .then(|| credential.issuer().to_owned()),
+        at: options.at,
+        clock_skew: options.clock_skew,
+        challenge: options.proof.challenge.clone(),
+        domain: options.proof.domain.clone(),
+        max_proofs: options.limits.max_proofs,
+    };
+    let (mut checks, proofs) =
+        integrity_checks(&credential, &expect, options.require_schema, resolver).await;
     let proof_passed = checks
         .iter()
         .any(|c| c.check == Check::Proof && c.outcome == CheckOutcome::Passed);
@@ -290,8 +328,16 @@ pub(crate) async fn verify_status_list_credential(
     limits: &Limits,
     resolver: &impl DidResolver,
 ) -> CredentialReport {
-    let (mut checks, proofs) =
-        integrity_checks(&credential, at, limits, true, false, resolver).await;
+    let expect = Expectation {
+        purpose: ProofPurpose::AssertionMethod,
+        controller: Some(credential.issuer().to_owned()),
+        at,
+        clock_skew: DEFAULT_CLOCK_SKEW,
+        challenge: None,
+        domain: None,
+        max_proofs: limits.max_proofs,
+    };
+    let (mut checks, proofs) = integrity_checks(&credential, &expect, false, resolver).await;
     checks.push(CheckResult {
         check: Check::Status,
         outcome: match credential.json().get("credentialStatus") {
@@ -311,22 +357,13 @@ pub(crate) async fn verify_status_list_credential(
 /// validity period, schema.
 async fn integrity_checks(
     credential: &Credential,
-    at: DateTime<Utc>,
-    limits: &Limits,
-    require_issuer_key: bool,
+    expect: &Expectation,
     require_schema: bool,
     resolver: &impl DidResolver,
 ) -> (Vec<CheckResult>, Vec<ProofResult>) {
+    let at = expect.at;
     let mut checks = vec![passed(Check::DataModel)];
-    let expect = Expectation {
-        purpose: ProofPurpose::AssertionMethod,
-        controller: require_issuer_key.then(|| credential.issuer().to_owned()),
-        at,
-        challenge: None,
-        domain: None,
-        max_proofs: limits.max_proofs,
-    };
-    let proofs = match proof::verify_proofs(credential.json(), &expect, resolver).await {
+    let proofs = match proof::verify_proofs(credential.json(), expect, resolver).await {
         Ok(results) => {
             match results.iter().find_map(|r| r.failure.clone()) {
                 None if proof::all_passed(&results) => checks.push(passed(Check::Proof)),

@@ -4,11 +4,12 @@
 #![allow(clippy::unwrap_used, clippy::panic)]
 
 use chrono::{DateTime, Utc};
+use corroborate_verifier::did::ProofPurpose;
 use corroborate_verifier::did::{self, LocalResolver};
 use corroborate_verifier::key::SecretKey;
 use corroborate_verifier::proof::{self, Cryptosuite, ProofOptions};
 use corroborate_verifier::verification::{
-    Check, CheckOutcome, Verdict, VerifyOptions, verify_credential,
+    Check, CheckOutcome, ProofChecks, Verdict, VerifyOptions, verify_credential,
 };
 use serde_json::{Value, json};
 
@@ -195,8 +196,15 @@ fn each_failure_has_its_reason() {
             "ValidityPeriod:expired",
             "{suite}"
         );
+        // Within the allowed clock skew a proof from a second ahead passes (the credential does not
+        // yet, for its own validFrom); a day ahead it does not.
         assert_eq!(
             outcome(good.clone(), "2024-12-31T23:59:59Z"),
+            "ValidityPeriod:not_yet_valid",
+            "{suite}"
+        );
+        assert_eq!(
+            outcome(good.clone(), "2024-12-31T00:00:00Z"),
             "proof_created_in_future",
             "{suite}"
         );
@@ -240,4 +248,69 @@ fn jcs_proof_context_must_prefix_the_documents() {
     );
     signed["proof"]["@context"] = json!(["https://www.w3.org/ns/credentials/examples/v2"]);
     assert_eq!(outcome(signed, NOW), "malformed_proof");
+}
+
+#[test]
+fn a_jcs_proof_configured_without_context_verifies() {
+    // eddsa-jcs-2022's proof configuration is the proof minus its value; another implementation
+    // may leave `@context` out of the proof, and then signed a configuration without it.
+    let issuer = key(1);
+    let document = unsigned(&did_of(&issuer));
+    let config = json!({
+        "type": "DataIntegrityProof",
+        "cryptosuite": "eddsa-jcs-2022",
+        "created": "2025-01-01T00:00:00Z",
+        "verificationMethod": vm_of(&issuer),
+        "proofPurpose": "assertionMethod",
+    });
+    let hash = pollster::block_on(Cryptosuite::EddsaJcs2022.hash_data(&config, &document)).unwrap();
+    let mut proof = config;
+    proof["proofValue"] = json!(format!(
+        "z{}",
+        bs58::encode(issuer.sign(&hash)).into_string()
+    ));
+    let mut signed = document;
+    signed["proof"] = proof;
+    assert_eq!(outcome(signed, NOW), "valid");
+}
+
+#[test]
+fn the_caller_sets_the_expected_purpose_challenge_and_domain() {
+    let issuer = key(1);
+    let good = sign(
+        &unsigned(&did_of(&issuer)),
+        &issuer,
+        &vm_of(&issuer),
+        Cryptosuite::EddsaJcs2022,
+    );
+    let check = |proof: ProofChecks| {
+        let mut options = VerifyOptions::at(at(NOW));
+        options.proof = proof;
+        let report = pollster::block_on(verify_credential(good.clone(), &options, &LocalResolver));
+        report.failures().first().map(|f| {
+            serde_json::to_value(f).unwrap()["code"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+    };
+    assert_eq!(check(ProofChecks::default()), None);
+    let authentication = ProofChecks {
+        purpose: ProofPurpose::Authentication,
+        ..ProofChecks::default()
+    };
+    assert_eq!(
+        check(authentication).as_deref(),
+        Some("wrong_proof_purpose")
+    );
+    let challenge = ProofChecks {
+        challenge: Some("abc".into()),
+        ..ProofChecks::default()
+    };
+    assert_eq!(check(challenge).as_deref(), Some("challenge_mismatch"));
+    let domain = ProofChecks {
+        domain: Some("https://v.example".into()),
+        ..ProofChecks::default()
+    };
+    assert_eq!(check(domain).as_deref(), Some("domain_mismatch"));
 }

@@ -547,10 +547,7 @@ fn presentations_check_status_too() {
     unsigned.as_object_mut().unwrap().remove("proof");
     unsigned["credentialSubject"]["id"] = Value::from(holder.did.clone());
     let credential = utility.sign(&unsigned);
-    let binding = Binding {
-        challenge: "c-1".to_owned(),
-        domain: "https://verifier.example".to_owned(),
-    };
+    let binding = Binding::for_decision("c-1", "https://verifier.example");
     let presented = pollster::block_on(presentation::sign_presentation(
         &holder.did,
         vec![credential],

@@ -38,6 +38,7 @@ fn proof_only() -> Expectation {
         purpose: ProofPurpose::AssertionMethod,
         controller: None,
         at: at("2030-01-01T00:00:00Z"),
+        clock_skew: chrono::Duration::zero(),
         challenge: None,
         domain: None,
         max_proofs: 8,

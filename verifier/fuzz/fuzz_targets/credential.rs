@@ -17,10 +17,7 @@ fuzz_target!(|data: &[u8]| {
     let report = pollster::block_on(verification::verify_credential_bytes(data, &options, &LocalResolver));
     // Fail closed: a report is never valid with a failure in it.
     assert!(!(report.is_valid() && !report.failures().is_empty()));
-    let binding = Binding {
-        challenge: "fuzz-challenge".to_owned(),
-        domain: "https://verifier.example".to_owned(),
-    };
+    let binding = Binding::for_decision("fuzz-challenge", "https://verifier.example");
     let report = pollster::block_on(presentation::verify_presentation_bytes(data, &binding, &options, &LocalResolver));
     assert!(!(report.is_valid() && !report.failures.is_empty()));
 });

@@ -10,7 +10,7 @@
 
 pub mod rdfc;
 
-use crate::credential::{check_contexts, parse_date_time, rfc3339};
+use crate::credential::{check_contexts, is_url, parse_date_time, rfc3339};
 use crate::did::{self, DidResolver, ProofPurpose};
 use crate::failure::Failure;
 use crate::key::SecretKey;
@@ -169,6 +169,8 @@ pub enum SignError {
     MissingPreviousProof(String),
     #[error("the document cannot be secured: {0}")]
     Document(Failure),
+    #[error("a proof id must be a URL, found {0:?}")]
+    BadProofId(String),
     #[error("the verification method {0:?} is not a DID URL with a fragment")]
     BadVerificationMethod(String),
 }
@@ -183,6 +185,9 @@ pub async fn add_proof(
     let Value::Object(object) = document else {
         return Err(SignError::NotAnObject);
     };
+    if let Some(id) = options.id.as_deref().filter(|id| !is_url(id)) {
+        return Err(SignError::BadProofId(id.to_owned()));
+    }
     if !options.verification_method.contains('#')
         || !options.verification_method.starts_with("did:")
     {
@@ -251,6 +256,8 @@ pub struct Expectation {
     pub controller: Option<String>,
     /// The verification time.
     pub at: DateTime<Utc>,
+    /// How far in the future a proof's `created` may lie (clocks differ a little).
+    pub clock_skew: chrono::Duration,
     /// For presentations: the challenge the verifier issued.
     pub challenge: Option<String>,
     /// For presentations: the verifier's domain.
@@ -378,6 +385,11 @@ async fn verify_one(
         .and_then(Value::as_str)
         .ok_or_else(|| malformed("`proofValue` must be a string"))?;
     let signature = decode_proof_value(proof_value)?;
+    if let Some(id) = proof.get("id")
+        && !id.as_str().is_some_and(is_url)
+    {
+        return Err(malformed("a proof's `id` must be a URL"));
+    }
     for field in ["created", "expires"] {
         if let Some(value) = proof.get(field)
             && value.as_str().and_then(parse_date_time).is_none()
@@ -391,7 +403,7 @@ async fn verify_one(
         .get("created")
         .and_then(Value::as_str)
         .and_then(parse_date_time)
-        && created > expect.at
+        && created > expect.at + expect.clock_skew
     {
         return Err(Failure::ProofCreatedInFuture {
             created: rfc3339(created),
@@ -453,7 +465,11 @@ async fn verify_one(
             ));
         }
         document.insert("@context".to_owned(), proof_context.clone());
-    } else if let Some(context) = document.get("@context") {
+    } else if suite == Cryptosuite::EddsaRdfc2022
+        && let Some(context) = document.get("@context")
+    {
+        // Only eddsa-rdfc-2022's proof configuration takes the document's context; an
+        // eddsa-jcs-2022 proof without `@context` was configured (and signed) without one.
         config.insert("@context".to_owned(), context.clone());
     }
     check_contexts(&document)?;
