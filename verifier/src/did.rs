@@ -25,7 +25,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::{Map, Value};
 
-use crate::key::{KeyError, PublicKey};
+use crate::key::{KeyError, PublicKey, excerpt};
 
 /// Longest DID accepted, in bytes.
 pub const MAX_DID_LEN: usize = 2048;
@@ -961,15 +961,6 @@ fn malformed(did: &str, reason: impl Into<String>) -> DidError {
 fn invalid_document(reason: impl Into<String>) -> DidError {
     DidError::InvalidDocument {
         reason: reason.into(),
-    }
-}
-
-/// At most 100 characters of `text`, for quoting untrusted input in messages.
-fn excerpt(text: &str) -> String {
-    const MAX: usize = 100;
-    match text.char_indices().nth(MAX) {
-        Some((end, _)) => format!("{}…", text.get(..end).unwrap_or_default()),
-        None => text.to_owned(),
     }
 }
 

@@ -99,6 +99,36 @@ fn classify(error: serde_json::Error, limits: &Limits) -> JsonError {
     }
 }
 
+/// A structural error that serde's derive reports as text: a field that is not allowed, or one
+/// that is missing. Parsers of our own file formats (policies, registries) turn it into their own
+/// specific error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldError {
+    Unknown { field: String, expected: String },
+    Missing { field: String },
+}
+
+/// Recognises the shapes serde's derive gives unknown and missing fields.
+pub fn field_error(message: &str) -> Option<FieldError> {
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((field, expected)) = rest.split_once('`')
+    {
+        let expected = expected.trim_start_matches(", ");
+        return Some(FieldError::Unknown {
+            field: field.into(),
+            expected: expected
+                .strip_prefix("expected ")
+                .unwrap_or(expected)
+                .into(),
+        });
+    }
+    let rest = message.strip_prefix("missing field `")?;
+    let (field, _) = rest.split_once('`')?;
+    Some(FieldError::Missing {
+        field: field.into(),
+    })
+}
+
 struct StrictValue {
     depth_left: usize,
 }

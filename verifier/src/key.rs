@@ -549,7 +549,7 @@ fn invalid_jwk(field: &'static str, reason: String) -> KeyError {
 }
 
 /// At most 64 characters of `text`, for quoting untrusted input in messages.
-fn excerpt(text: &str) -> String {
+pub(crate) fn excerpt(text: &str) -> String {
     const MAX: usize = 64;
     match text.char_indices().nth(MAX) {
         Some((end, _)) => format!("{}…", text.get(..end).unwrap_or_default()),

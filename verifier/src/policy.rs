@@ -416,24 +416,14 @@ fn unique<'a>(at: &str, values: impl Iterator<Item = &'a str>) -> Result<(), Pol
 /// serde reports structural errors as text; these are the shapes its derive produces.
 fn classify(error: serde_json::Error) -> PolicyError {
     let message = error.to_string();
-    if let Some(rest) = message.strip_prefix("unknown field `")
-        && let Some((field, expected)) = rest.split_once('`')
-    {
-        let expected = expected.trim_start_matches(", ");
-        return PolicyError::UnknownField {
-            field: field.into(),
-            expected: expected
-                .strip_prefix("expected ")
-                .unwrap_or(expected)
-                .into(),
-        };
-    }
-    if let Some(rest) = message.strip_prefix("missing field `")
-        && let Some((field, _)) = rest.split_once('`')
-    {
-        return PolicyError::MissingField {
-            field: field.into(),
-        };
+    match crate::json::field_error(&message) {
+        Some(crate::json::FieldError::Unknown { field, expected }) => {
+            return PolicyError::UnknownField { field, expected };
+        }
+        Some(crate::json::FieldError::Missing { field }) => {
+            return PolicyError::MissingField { field };
+        }
+        None => {}
     }
     if let Some(detail) = message.strip_prefix(BAD_WEIGHT) {
         return PolicyError::BadWeight {

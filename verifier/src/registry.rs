@@ -343,24 +343,14 @@ fn check_accreditation(a: &Accreditation, person: Option<&Person>) -> Result<(),
 
 fn classify(error: serde_json::Error) -> RegistryError {
     let message = error.to_string();
-    if let Some(rest) = message.strip_prefix("unknown field `")
-        && let Some((field, expected)) = rest.split_once('`')
-    {
-        let expected = expected.trim_start_matches(", ");
-        return RegistryError::UnknownField {
-            field: field.into(),
-            expected: expected
-                .strip_prefix("expected ")
-                .unwrap_or(expected)
-                .into(),
-        };
-    }
-    if let Some(rest) = message.strip_prefix("missing field `")
-        && let Some((field, _)) = rest.split_once('`')
-    {
-        return RegistryError::MissingField {
-            field: field.into(),
-        };
+    match crate::json::field_error(&message) {
+        Some(crate::json::FieldError::Unknown { field, expected }) => {
+            return RegistryError::UnknownField { field, expected };
+        }
+        Some(crate::json::FieldError::Missing { field }) => {
+            return RegistryError::MissingField { field };
+        }
+        None => {}
     }
     if let Some(text) = message.strip_prefix(BAD_TIME) {
         return RegistryError::BadTime { text: text.into() };
