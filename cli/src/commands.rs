@@ -196,9 +196,9 @@ pub fn sign(args: SignArgs) -> Result<ExitCode> {
     }
     // Every term must mean something under the shipped contexts, whatever the suite: a JCS
     // signature over undefined terms would sign claims nobody can interpret.
-    pollster::block_on(proof::rdfc::canonicalize(&credential)).map_err(|failure| {
-        anyhow::anyhow!("the credential's JSON-LD is not acceptable: {failure}")
-    })?;
+    pollster::block_on(proof::Cryptosuite::EddsaRdfc2022.canonicalize(&credential)).map_err(
+        |failure| anyhow::anyhow!("the credential's JSON-LD is not acceptable: {failure}"),
+    )?;
     let options =
         ProofOptions::assertion(args.suite.into(), key.verification_method.clone(), created);
     let signed = pollster::block_on(proof::add_proof(&credential, &key.secret, &options))?;
@@ -599,7 +599,7 @@ pub fn status_list(args: StatusListArgs) -> Result<ExitCode> {
         .map_err(|failure| anyhow::anyhow!("not a valid status list credential: {failure}"))?;
     // Every term must mean something under the shipped contexts, whatever the suite: a JCS
     // signature over undefined terms would sign claims nobody can interpret.
-    pollster::block_on(proof::rdfc::canonicalize(&list))
+    pollster::block_on(proof::Cryptosuite::EddsaRdfc2022.canonicalize(&list))
         .map_err(|failure| anyhow::anyhow!("the list's JSON-LD is not acceptable: {failure}"))?;
     let options = ProofOptions::assertion(
         args.suite.into(),

@@ -107,9 +107,75 @@ impl ssi_json_ld::Loader for ShippedLoader {
     }
 }
 
+/// Refuses a document with a string (key or value) whose percent-encoded bytes do not decode to
+/// UTF-8. Any string may become an IRI during JSON-LD expansion, and the IRI library under
+/// `json-ld` panics when it meets such an IRI; an IRI's percent-encoding must be UTF-8 anyway
+/// (RFC 3987), so this refuses nothing valid. Found by fuzzing.
+pub fn check_percent_encoding(value: &serde_json::Value) -> Result<(), crate::failure::Failure> {
+    use serde_json::Value;
+    fn decodes(text: &str) -> bool {
+        if !text.contains('%') {
+            return true;
+        }
+        let bytes = text.as_bytes();
+        let mut decoded = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while let Some(&byte) = bytes.get(i) {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            match (byte, hex) {
+                (b'%', Some(value)) => {
+                    decoded.push(value);
+                    i += 3;
+                }
+                _ => {
+                    decoded.push(byte);
+                    i += 1;
+                }
+            }
+        }
+        std::str::from_utf8(&decoded).is_ok()
+    }
+    let bad = |text: &str| crate::failure::Failure::JsonLd {
+        detail: format!(
+            "{:?} has percent-encoded bytes that are not UTF-8, which no IRI may have",
+            crate::key::excerpt(text)
+        ),
+    };
+    match value {
+        Value::String(text) if !decodes(text) => Err(bad(text)),
+        Value::Array(items) => items.iter().try_for_each(check_percent_encoding),
+        Value::Object(object) => object.iter().try_for_each(|(key, item)| {
+            if decodes(key) {
+                check_percent_encoding(item)
+            } else {
+                Err(bad(key))
+            }
+        }),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn percent_encoding_must_decode_to_utf8() {
+        use serde_json::json;
+        for (value, ok) in [
+            (json!("urn:uuid:plain"), true),
+            (json!("https://x.example/caf%C3%A9"), true),
+            (json!("100% sure"), true),
+            (json!("urn:uuid:533b3bf4-bd9f2%df20a4c"), false),
+            (json!({"a": ["x", {"b%FF": 1}]}), false),
+            (json!({"a": ["x", {"b": "%E2%82"}]}), false),
+        ] {
+            assert_eq!(check_percent_encoding(&value).is_ok(), ok, "{value}");
+        }
+    }
 
     #[test]
     fn shipped_contexts_match_their_pins_and_parse() {
