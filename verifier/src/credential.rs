@@ -27,6 +27,9 @@ pub struct Credential {
     valid_from: Option<DateTime<Utc>>,
     valid_until: Option<DateTime<Utc>>,
     subjects: Vec<Map<String, Value>>,
+    /// SHA-256 of the JCS form of the document without `proof`, computed at most once: the
+    /// fingerprint, and the document hash of a single eddsa-jcs-2022 proof.
+    content_hash: std::sync::OnceLock<[u8; 32]>,
 }
 
 impl Credential {
@@ -109,6 +112,7 @@ impl Credential {
             valid_until,
             subjects,
             json,
+            content_hash: std::sync::OnceLock::new(),
         })
     }
 
@@ -157,12 +161,25 @@ impl Credential {
         }
     }
 
-    /// Hex SHA-256 of the RFC 8785 canonical form of the whole document, proofs included: the
-    /// identity under which a decision records and de-duplicates this input.
+    /// Hex SHA-256 of the RFC 8785 canonical form of the document without its proofs: the
+    /// identity under which a decision records and de-duplicates this input. The proofs are left
+    /// out so that the same statement signed again (or with another proof added) is the same
+    /// input; that also makes it the document hash an eddsa-jcs-2022 proof signs, computed once.
     pub fn fingerprint(&self) -> String {
-        // Serializing a serde_json::Value cannot fail: its keys are strings, its numbers finite.
-        let canonical = serde_json_canonicalizer::to_vec(&self.json).unwrap_or_default();
-        hex::encode(Sha256::digest(canonical))
+        hex::encode(self.content_hash())
+    }
+
+    /// SHA-256 of the JCS form of the document without `proof` (see [`Credential::fingerprint`]).
+    pub fn content_hash(&self) -> [u8; 32] {
+        *self.content_hash.get_or_init(|| {
+            let mut unsecured = self.json.clone();
+            if let Some(object) = unsecured.as_object_mut() {
+                object.remove("proof");
+            }
+            // Serializing a serde_json::Value cannot fail: its keys are strings, its numbers finite.
+            let canonical = serde_json_canonicalizer::to_vec(&unsecured).unwrap_or_default();
+            Sha256::digest(canonical).into()
+        })
     }
 
     /// Checks the validity period against `at`.

@@ -383,14 +383,32 @@ pub struct LocalResolver;
 impl LocalResolver {
     /// Resolves without `async`: local resolution never waits.
     pub fn resolve_now(&self, did: &str) -> Result<DidDocument, DidError> {
+        // A did:key or did:jwk document is a pure function of the DID; decoding and checking the
+        // key (decompression, small-order and canonical checks) is most of the work, and the same
+        // attesters recur, so successful resolutions are remembered (a bounded map, emptied when
+        // full).
+        static MEMO: std::sync::OnceLock<std::sync::Mutex<HashMap<String, DidDocument>>> =
+            std::sync::OnceLock::new();
+        const MEMO_CAPACITY: usize = 4096;
+        let memo = MEMO.get_or_init(Default::default);
+        if let Some(document) = memo.lock().ok().and_then(|m| m.get(did).cloned()) {
+            return Ok(document);
+        }
         let parts = parse_did(did)?;
-        match parts.method {
+        let document = match parts.method {
             "key" => did_key_document(did, parts.method_specific_id),
             "jwk" => did_jwk_document(did, parts.method_specific_id),
             method => Err(DidError::UnknownMethod {
                 method: method.to_owned(),
             }),
+        }?;
+        if let Ok(mut memo) = memo.lock() {
+            if memo.len() >= MEMO_CAPACITY {
+                memo.clear();
+            }
+            memo.insert(did.to_owned(), document.clone());
         }
+        Ok(document)
     }
 }
 

@@ -363,7 +363,7 @@ async fn integrity_checks(
 ) -> (Vec<CheckResult>, Vec<ProofResult>) {
     let at = expect.at;
     let mut checks = vec![passed(Check::DataModel)];
-    let proofs = match proof::verify_proofs(credential.json(), expect, resolver).await {
+    let proofs = match proof::verify_credential_proofs(credential, expect, resolver).await {
         Ok(results) => {
             match results.iter().find_map(|r| r.failure.clone()) {
                 None if proof::all_passed(&results) => checks.push(passed(Check::Proof)),

@@ -10,6 +10,7 @@
 
 pub mod rdfc;
 
+use crate::credential::Credential;
 use crate::credential::{check_contexts, is_url, parse_date_time, rfc3339};
 use crate::did::{self, DidResolver, ProofPurpose};
 use crate::failure::Failure;
@@ -64,10 +65,7 @@ impl Cryptosuite {
     ) -> Result<[u8; 64], Failure> {
         let config_hash = Sha256::digest(self.canonicalize(proof_config).await?);
         let document_hash = Sha256::digest(self.canonicalize(document).await?);
-        let mut out = [0u8; 64];
-        out[..32].copy_from_slice(&config_hash);
-        out[32..].copy_from_slice(&document_hash);
-        Ok(out)
+        Ok(combine(&config_hash.into(), &document_hash.into()))
     }
 }
 
@@ -75,6 +73,14 @@ impl std::fmt::Display for Cryptosuite {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// The signed bytes: the proof configuration's hash, then the document's.
+fn combine(config_hash: &[u8; 32], document_hash: &[u8; 32]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    out[..32].copy_from_slice(config_hash);
+    out[32..].copy_from_slice(document_hash);
+    out
 }
 
 /// RFC 8785 canonical JSON.
@@ -285,6 +291,26 @@ pub async fn verify_proofs(
     expect: &Expectation,
     resolver: &impl DidResolver,
 ) -> Result<Vec<ProofResult>, Failure> {
+    verify_proofs_with(document, expect, resolver, None).await
+}
+
+/// [`verify_proofs`] on a parsed credential, reusing its content hash (computed at most once, and
+/// also its fingerprint) as the document hash of an eddsa-jcs-2022 proof.
+pub async fn verify_credential_proofs(
+    credential: &Credential,
+    expect: &Expectation,
+    resolver: &impl DidResolver,
+) -> Result<Vec<ProofResult>, Failure> {
+    let content_hash = || credential.content_hash();
+    verify_proofs_with(credential.json(), expect, resolver, Some(&content_hash)).await
+}
+
+async fn verify_proofs_with(
+    document: &Value,
+    expect: &Expectation,
+    resolver: &impl DidResolver,
+    content_hash: Option<&dyn Fn() -> [u8; 32]>,
+) -> Result<Vec<ProofResult>, Failure> {
     let Value::Object(object) = document else {
         return Err(Failure::Malformed {
             detail: "a secured document must be a JSON object".to_owned(),
@@ -312,7 +338,7 @@ pub async fn verify_proofs(
     }
     let mut results = Vec::with_capacity(proofs.len());
     for (index, proof) in proofs.iter().enumerate() {
-        let failure = verify_one(&unsecured, &proofs, proof, expect, resolver)
+        let failure = verify_one(&unsecured, &proofs, proof, expect, resolver, content_hash)
             .await
             .err();
         results.push(ProofResult {
@@ -343,6 +369,7 @@ async fn verify_one(
     proof: &Value,
     expect: &Expectation,
     resolver: &impl DidResolver,
+    content_hash: Option<&dyn Fn() -> [u8; 32]>,
 ) -> Result<(), Failure> {
     let malformed = |detail: &str| Failure::MalformedProof {
         detail: detail.to_owned(),
@@ -450,10 +477,13 @@ async fn verify_one(
 
     // Data Integrity, Verify Proof: the proof's own @context must be a prefix of the document's,
     // and is then the context the document is hashed with.
-    let mut document = unsecured.clone();
+    // The document is copied only when this proof hashes something other than `unsecured`.
+    let mut document = std::borrow::Cow::Borrowed(unsecured);
     let mut config = proof.clone();
     config.remove("proofValue");
-    if let Some(proof_context) = config.get("@context") {
+    if let Some(proof_context) = config.get("@context")
+        && document.get("@context") != Some(proof_context)
+    {
         let as_list = |v: &Value| match v {
             Value::Array(items) => items.clone(),
             other => vec![other.clone()],
@@ -465,8 +495,11 @@ async fn verify_one(
                 "the proof's `@context` is not a prefix of the document's",
             ));
         }
-        document.insert("@context".to_owned(), proof_context.clone());
-    } else if suite == Cryptosuite::EddsaRdfc2022
+        document
+            .to_mut()
+            .insert("@context".to_owned(), proof_context.clone());
+    } else if config.get("@context").is_none()
+        && suite == Cryptosuite::EddsaRdfc2022
         && let Some(context) = document.get("@context")
     {
         // Only eddsa-rdfc-2022's proof configuration takes the document's context; an
@@ -499,15 +532,27 @@ async fn verify_one(
                 .ok_or_else(|| Failure::MissingPreviousProof { id: id.to_owned() })?;
             matching.push(found.clone());
         }
-        document.insert("proof".to_owned(), Value::Array(matching));
+        document
+            .to_mut()
+            .insert("proof".to_owned(), Value::Array(matching));
     }
 
     let method = did::resolve_verification_method(resolver, method, expect.purpose)
         .await
         .map_err(Failure::from)?;
-    let hash = suite
-        .hash_data(&Value::Object(config), &Value::Object(document))
-        .await?;
+    let config = Value::Object(config);
+    let hash = match (&document, suite, content_hash) {
+        // The credential's own content hash is this proof's document hash: JCS of the document
+        // without its proofs, unchanged by context or chain.
+        (std::borrow::Cow::Borrowed(_), Cryptosuite::EddsaJcs2022, Some(content_hash)) => {
+            combine(&Sha256::digest(jcs(&config)?).into(), &content_hash())
+        }
+        _ => {
+            suite
+                .hash_data(&config, &Value::Object(document.into_owned()))
+                .await?
+        }
+    };
     method
         .key
         .verify(&hash, &signature)
