@@ -35,9 +35,10 @@ fn plain(document: &Value) -> Result<String, String> {
     let json = json_syntax::Value::from_serde_json(document.clone());
     let expanded = pollster::block_on(CompactJsonLd(json).expand(&ShippedLoader))
         .map_err(|e| e.to_string())?;
+    // ssi reports a failure to produce quads as an interpretation error, as our path does.
     let lines = LdEnvironment::default()
         .canonical_form_of(&expanded)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| ssi_json_ld::JsonLdError::Interpretation(e).to_string())?;
     Ok(lines.concat())
 }
 
