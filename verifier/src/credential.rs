@@ -310,9 +310,13 @@ pub fn parse_date_time(text: &str) -> Option<DateTime<Utc>> {
 /// read as UTC.
 pub fn parse_validity_date_time(text: &str) -> Option<DateTime<Utc>> {
     parse_date_time(text).or_else(|| {
-        let naive = (text.len() >= 19 && !text.ends_with('Z') && !text[19..].contains(['+', '-']))
-            .then_some(text)?;
-        parse_date_time(&format!("{naive}Z"))
+        // Whatever follows the seconds: `None` when the text is shorter or not on a character
+        // boundary there, which no date-time is.
+        let tail = text.get(19..)?;
+        if text.ends_with('Z') || tail.contains(['+', '-']) {
+            return None;
+        }
+        parse_date_time(&format!("{text}Z"))
     })
 }
 
