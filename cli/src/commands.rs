@@ -108,12 +108,11 @@ impl VerifyCommon {
             let list = json::parse(&bytes, &limits)
                 .with_context(|| format!("{} is not acceptable JSON", path.display()))?;
             // Whole seconds, rounded down: "as of" never claims a later time than the file's.
-            let fetched_at = DateTime::<Utc>::from(
+            let fetched_at = whole_seconds(DateTime::<Utc>::from(
                 std::fs::metadata(path)
                     .and_then(|metadata| metadata.modified())
                     .with_context(|| format!("modification time of {}", path.display()))?,
-            )
-            .with_nanosecond_zero();
+            ));
             lists
                 .insert_credential(list, fetched_at)
                 .with_context(|| format!("status list {}", path.display()))?;
@@ -157,11 +156,7 @@ pub struct SignArgs {
 
 pub fn sign(args: SignArgs) -> Result<ExitCode> {
     let key = keyfile::read(&args.key)?;
-    let created = match &args.created {
-        Some(text) => parse_date_time(text)
-            .with_context(|| format!("--created {text:?} is not a date-time with a time zone"))?,
-        None => Utc::now().with_nanosecond_zero(),
-    };
+    let created = time_or_now(args.created.as_deref(), "--created")?;
     let input = read_json(&args.claims)?;
     let credential = if input.get("@context").is_some() {
         input
@@ -206,14 +201,18 @@ pub fn sign(args: SignArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-trait NanosecondZero {
-    fn with_nanosecond_zero(self) -> Self;
+/// `at` in whole seconds, rounded down (proofs and "as of" times are written to the second).
+fn whole_seconds(at: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::Timelike;
+    at.with_nanosecond(0).unwrap_or(at)
 }
 
-impl NanosecondZero for DateTime<Utc> {
-    fn with_nanosecond_zero(self) -> Self {
-        use chrono::Timelike;
-        self.with_nanosecond(0).unwrap_or(self)
+/// The time a `--flag` option gives, or now (to the second) without one.
+fn time_or_now(value: Option<&str>, flag: &str) -> Result<DateTime<Utc>> {
+    match value {
+        Some(text) => parse_date_time(text)
+            .with_context(|| format!("{flag} {text:?} is not a date-time with a time zone")),
+        None => Ok(whole_seconds(Utc::now())),
     }
 }
 
@@ -343,11 +342,7 @@ pub struct PresentArgs {
 
 pub fn present(args: PresentArgs) -> Result<ExitCode> {
     let key = keyfile::read(&args.key)?;
-    let created = match &args.created {
-        Some(text) => parse_date_time(text)
-            .with_context(|| format!("--created {text:?} is not a date-time with a time zone"))?,
-        None => Utc::now().with_nanosecond_zero(),
-    };
+    let created = time_or_now(args.created.as_deref(), "--created")?;
     let credentials = args
         .credentials
         .iter()
@@ -572,12 +567,7 @@ pub struct StatusListArgs {
 pub fn status_list(args: StatusListArgs) -> Result<ExitCode> {
     use corroborate_verifier::status::{BitstringBuilder, StatusPurpose, status_list_credential};
     let key = keyfile::read(&args.key)?;
-    let valid_from = match &args.valid_from {
-        Some(text) => parse_date_time(text).with_context(|| {
-            format!("--valid-from {text:?} is not a date-time with a time zone")
-        })?,
-        None => Utc::now().with_nanosecond_zero(),
-    };
+    let valid_from = time_or_now(args.valid_from.as_deref(), "--valid-from")?;
     let mut bits = BitstringBuilder::new(args.bits)
         .map_err(|e| anyhow::anyhow!("--bits {}: {e}", args.bits))?;
     for index in &args.set {

@@ -194,34 +194,19 @@ const REQUIRED: [Check; 4] = [
 ];
 
 fn verdict(checks: &[CheckResult]) -> Verdict {
-    if checks
-        .iter()
-        .any(|c| matches!(c.outcome, CheckOutcome::Failed { .. }))
-    {
+    let any = |f: fn(&CheckOutcome) -> bool| checks.iter().any(|c| f(&c.outcome));
+    if any(|o| matches!(o, CheckOutcome::Failed { .. })) {
         return Verdict::Invalid;
     }
-    let all_required_ran = REQUIRED.iter().all(|required| {
+    // Every required check passed; only status may instead not apply (no `credentialStatus`).
+    let settled = |required: Check| {
         checks.iter().any(|c| {
-            c.check == *required
-                && matches!(
-                    c.outcome,
-                    CheckOutcome::Passed | CheckOutcome::NotApplicable
-                )
+            c.check == required
+                && (c.outcome == CheckOutcome::Passed
+                    || (required == Check::Status && c.outcome == CheckOutcome::NotApplicable))
         })
-    });
-    // A required check may be "not applicable" only for status (no credentialStatus); the proof,
-    // data model and validity period always apply.
-    let core_passed = [Check::DataModel, Check::Proof, Check::ValidityPeriod]
-        .iter()
-        .all(|required| {
-            checks
-                .iter()
-                .any(|c| c.check == *required && c.outcome == CheckOutcome::Passed)
-        });
-    let nothing_unchecked = !checks
-        .iter()
-        .any(|c| matches!(c.outcome, CheckOutcome::NotChecked { .. }));
-    if all_required_ran && core_passed && nothing_unchecked {
+    };
+    if REQUIRED.into_iter().all(settled) && !any(|o| matches!(o, CheckOutcome::NotChecked { .. })) {
         Verdict::Valid
     } else {
         Verdict::Indeterminate

@@ -49,7 +49,6 @@ impl Cryptosuite {
     pub async fn canonicalize(self, document: &Value) -> Result<Vec<u8>, Failure> {
         match self {
             Cryptosuite::EddsaRdfc2022 => {
-                crate::context::check_percent_encoding(document)?;
                 rdfc::canonicalize(document).await.map(String::into_bytes)
             }
             Cryptosuite::EddsaJcs2022 => jcs(document),
