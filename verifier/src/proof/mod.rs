@@ -49,6 +49,9 @@ impl Cryptosuite {
     pub async fn canonicalize(self, document: &Value) -> Result<Vec<u8>, Failure> {
         match self {
             Cryptosuite::EddsaRdfc2022 => {
+                // Before `rdfc`, which keeps to exactly what ssi's own pipeline accepts and refuses
+                // (its differential test compares the two): this guard refuses more.
+                crate::context::check_percent_encoding(document)?;
                 rdfc::canonicalize(document).await.map(String::into_bytes)
             }
             Cryptosuite::EddsaJcs2022 => jcs(document),

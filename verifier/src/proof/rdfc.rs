@@ -34,7 +34,6 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 /// The canonical N-Quads of `document` (lines sorted, each ending in a new line).
 pub async fn canonicalize(document: &Value) -> Result<String, Failure> {
-    crate::context::check_percent_encoding(document)?;
     let expanded = expand(document).await.map_err(json_ld_failure)?;
     let mut environment = LdEnvironment::default();
     let quads = environment
