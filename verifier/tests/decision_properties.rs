@@ -4,7 +4,9 @@
 //! - a duplicate counts once;
 //! - adding a valid, agreeing, independent, accredited, fresh attestation never lowers the outcome
 //!   (`rejected < disputed < insufficient < established`);
-//! - an input with any failure is never counted, and `established` means every requirement is met.
+//! - an input with any failure is never counted, and `established` means every requirement is met;
+//! - re-evaluating from a decision's evidence (no credentials) gives the decision itself, and with
+//!   an input withdrawn gives what deciding without that input gives.
 //!
 //! Credentials are built with `Credential::from_value` (no signatures: integrity is represented by
 //! each input's `failures`). The registry is a fixed cast covering every accreditation situation.
@@ -12,7 +14,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use corroborate_verifier::credential::{Credential, parse_date_time};
-use corroborate_verifier::decision::{Context, Decision, Input, Outcome, Reason, decide};
+use corroborate_verifier::decision::{
+    Context, Decision, Input, Outcome, Reason, decide, decide_with_evidence, retally,
+};
 use corroborate_verifier::fact::agreement_key;
 use corroborate_verifier::failure::Failure;
 use corroborate_verifier::policy::{Policy, Weight};
@@ -20,6 +24,7 @@ use corroborate_verifier::registry::FileRegistry;
 use proptest::prelude::*;
 use proptest::sample::subsequence;
 use serde_json::{Value, json};
+use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
 const NOW: &str = "2025-06-01T00:00:00Z";
@@ -548,6 +553,58 @@ proptest! {
         }
         if specs.iter().all(|s| !s.failures.is_empty()) {
             prop_assert_eq!(decision.outcome, Outcome::Rejected);
+        }
+    }
+
+    #[test]
+    fn a_retally_of_the_evidence_is_the_decision(world in world()) {
+        let bundle = inputs(&world.specs);
+        let (decision, evidence) =
+            decide_with_evidence(&world.policy, registry(), &bundle, &world.context());
+        prop_assume!(decision.outcome != Outcome::Rejected);
+        let again = retally(&world.policy, &evidence, &BTreeSet::new());
+        prop_assert_eq!(again.outcome, decision.outcome);
+        prop_assert_eq!(&again.totals, &decision.totals);
+        prop_assert_eq!(&again.requirements, &decision.requirements);
+        let counted: Vec<usize> = decision.inputs.iter().filter(|i| i.counted).map(|i| i.index).collect();
+        prop_assert_eq!(again.counted, counted);
+    }
+
+    #[test]
+    fn withdrawing_an_input_is_deciding_without_it(world in world(), pick in any::<prop::sample::Index>()) {
+        prop_assume!(!world.specs.is_empty());
+        let bundle = inputs(&world.specs);
+        let (decision, evidence) =
+            decide_with_evidence(&world.policy, registry(), &bundle, &world.context());
+        prop_assume!(decision.outcome != Outcome::Rejected);
+        let gone = pick.index(world.specs.len());
+        // A revoked credential is revoked in every copy and version (one status entry): withdraw
+        // the same document and other versions of it (same issuer and id) with it.
+        let mut specs = world.specs.clone();
+        let withdrawn: BTreeSet<usize> = specs
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| {
+                let g = &world.specs[gone];
+                (s.issuer == g.issuer && s.id.is_some() && s.id == g.id)
+                    || (s.json() == g.json() && s.failures.is_empty())
+            })
+            .map(|(i, _)| i)
+            .chain([gone])
+            .collect();
+        for i in &withdrawn {
+            specs[*i].failures = vec![Failure::BadSignature];
+        }
+        let without = world.decide(&inputs(&specs));
+        let again = retally(&world.policy, &evidence, &withdrawn);
+        if without.outcome == Outcome::Rejected {
+            // Nothing else passed its checks: nothing counts any more.
+            prop_assert_eq!(again.outcome, Outcome::Insufficient);
+            prop_assert!(again.counted.is_empty());
+        } else {
+            prop_assert_eq!(again.outcome, without.outcome);
+            prop_assert_eq!(&again.totals, &without.totals);
+            prop_assert_eq!(&again.requirements, &without.requirements);
         }
     }
 }

@@ -26,9 +26,11 @@
 //! result.
 
 mod eligibility;
+mod evidence;
 mod tally;
 mod text;
 
+pub use evidence::{Evidence, Retally, retally};
 pub use text::{English, Section, Wording};
 
 use crate::credential::{Credential, rfc3339};
@@ -415,6 +417,17 @@ pub fn decide(
     inputs: &[Input],
     context: &Context,
 ) -> Decision {
+    decide_with_evidence(policy, registry, inputs, context).0
+}
+
+/// [`decide`], also returning what a decision record keeps of each eligible input so that it
+/// can be re-evaluated later without the credentials ([`retally`]).
+pub fn decide_with_evidence(
+    policy: &Policy,
+    registry: &dyn Registry,
+    inputs: &[Input],
+    context: &Context,
+) -> (Decision, Vec<Evidence>) {
     let mut rejected_because: Vec<Rejection> = context
         .bundle_failures
         .iter()
@@ -433,7 +446,7 @@ pub fn decide(
                 ..InputExplanation::blank(index)
             })
             .collect();
-        return finish(
+        let decision = finish(
             policy,
             context,
             None,
@@ -441,6 +454,7 @@ pub fn decide(
             explained,
             &Tally::default(),
         );
+        return (decision, Vec::new());
     }
 
     let mut explained: Vec<InputExplanation> = inputs.iter().enumerate().map(describe).collect();
@@ -460,17 +474,23 @@ pub fn decide(
 
     // 3–5. Groups and independence, conflicts, weights.
     let rejected = !rejected_because.is_empty();
+    let evidence = if rejected {
+        Vec::new()
+    } else {
+        eligible.iter().map(Evidence::from).collect()
+    };
     let tally = tally(policy, eligible, &mut explained, rejected);
 
     // 6. Requirements and outcome.
-    finish(
+    let decision = finish(
         policy,
         context,
         subject,
         rejected_because,
         explained,
         &tally,
-    )
+    );
+    (decision, evidence)
 }
 
 /// Step 6: the requirements, the outcome, and the decision as a whole.

@@ -1,0 +1,182 @@
+//! Typed settings, read once in `main`: built-in defaults, then an optional TOML file, then
+//! environment variables (`CORROBORATE__SECTION__KEY`, and `DATABASE_URL` on its own, as
+//! operators expect). Secrets are `SecretString`s: they print as `[REDACTED]` and are exposed
+//! only where used.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Address to listen on (`127.0.0.1:0` picks a free port).
+    pub listen: String,
+    /// The service's public base URL: status list URLs, hosted `did:web` identifiers and the
+    /// audience (domain) of authentication proofs derive from it. Empty: `http://` + the bound
+    /// address.
+    pub public_url: String,
+    pub database_url: SecretString,
+    pub pool_size: u32,
+    /// Folder for files the service keeps beside the database (the generated master key).
+    pub data_dir: PathBuf,
+    /// Base64 of 32 bytes sealing service keys at rest. When absent, one is generated in
+    /// `data_dir/master.key` (mode 0600) on first start.
+    pub master_key: Option<SecretString>,
+    /// Named administrators and the DIDs they authenticate with.
+    pub admins: Vec<Admin>,
+    /// A folder of extra policy files (JSON), beside the policies shipped in `schemas/policies`.
+    pub policies_dir: Option<PathBuf>,
+    pub log_format: LogFormat,
+    pub limits: Limits,
+    pub auth: Auth,
+    pub fetch: Fetch,
+    pub rate_limit: RateLimit,
+    pub exchange: Exchange,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Admin {
+    pub name: String,
+    pub did: String,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest request body accepted, in bytes.
+    pub body_bytes: usize,
+    /// Deepest JSON nesting accepted.
+    pub json_depth: usize,
+    /// Most items in one bulk issuance or one list page.
+    pub bulk_items: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Auth {
+    /// How long an authentication or presentation challenge may be answered, in seconds.
+    pub challenge_ttl_secs: i64,
+    /// How long a bearer token lasts, in seconds.
+    pub session_ttl_secs: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Fetch {
+    pub timeout_ms: u64,
+    pub max_bytes: usize,
+    /// How long a fetched DID document or status list is reused, in seconds.
+    pub cache_ttl_secs: u64,
+    /// Allow fetching from loopback, private and link-local addresses (tests, closed networks).
+    pub allow_private: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimit {
+    /// Sustained requests per second per client address on unauthenticated endpoints.
+    pub per_second: u64,
+    /// Requests a client may send at once before the rate applies.
+    pub burst: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Exchange {
+    /// The longest a citizen may keep an attestation request open, in days.
+    pub max_request_days: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: "127.0.0.1:8080".into(),
+            public_url: String::new(),
+            database_url: SecretString::from("sqlite://data/corroborate.sqlite"),
+            pool_size: 8,
+            data_dir: PathBuf::from("data"),
+            master_key: None,
+            admins: Vec::new(),
+            policies_dir: None,
+            log_format: LogFormat::Text,
+            limits: Limits::default(),
+            auth: Auth::default(),
+            fetch: Fetch::default(),
+            rate_limit: RateLimit::default(),
+            exchange: Exchange::default(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            body_bytes: 1 << 20,
+            json_depth: 32,
+            bulk_items: 500,
+        }
+    }
+}
+
+impl Default for Auth {
+    fn default() -> Self {
+        Auth {
+            challenge_ttl_secs: 300,
+            session_ttl_secs: 3600,
+        }
+    }
+}
+
+impl Default for Fetch {
+    fn default() -> Self {
+        Fetch {
+            timeout_ms: 5000,
+            max_bytes: 256 * 1024,
+            cache_ttl_secs: 300,
+            allow_private: false,
+        }
+    }
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit {
+            per_second: 20,
+            burst: 60,
+        }
+    }
+}
+
+impl Default for Exchange {
+    fn default() -> Self {
+        Exchange {
+            max_request_days: 30,
+        }
+    }
+}
+
+impl Settings {
+    /// Defaults, then `file` (when given), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Settings, Box<figment::Error>> {
+        let mut figment = Figment::new();
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment
+            .merge(Env::prefixed("CORROBORATE__").split("__"))
+            .merge(Env::raw().only(&["DATABASE_URL"]))
+            .extract()
+            .map_err(Box::new)
+    }
+}
