@@ -12,6 +12,7 @@ pub mod exchange;
 pub mod extract;
 pub mod fetch;
 pub mod health;
+pub mod idempotency;
 pub mod issuance;
 pub mod keys;
 pub mod policies;
