@@ -8,4 +8,10 @@
 mod support;
 
 mod basics;
+mod derivation;
+mod erasure;
+mod exchange;
+mod issuance;
 mod migrations;
+mod registry;
+mod vcapi;
