@@ -44,7 +44,7 @@ pub const SHIPPED: &[ShippedContext] = &[
     ShippedContext {
         url: CORROBORATE_V1,
         content: include_str!("../contexts/corroborate-v1.jsonld"),
-        sha256: "b90e934b15e38073caaa0fc7885a0c613b176ed0c2569751e651f47b3cd6e1c4",
+        sha256: "6e568c859b6d5e9bb29c8cc15758d11a74d682b8336a20017fcff4e0873acad0",
     },
 ];
 

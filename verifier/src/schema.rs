@@ -58,7 +58,8 @@ macro_rules! schema_source {
     };
 }
 
-/// Every fact type, with its schema. The one place to list a new fact type.
+/// Every credential type with a schema: the fact types attesters sign, and the status credential
+/// a government verifier derives from them. The one place to list a new fact type.
 pub const FACT_SCHEMAS: &[FactSchema] = &[
     FactSchema {
         fact_type: "ResidenceAttestation",
@@ -71,6 +72,10 @@ pub const FACT_SCHEMAS: &[FactSchema] = &[
     FactSchema {
         fact_type: "ParentageAttestation",
         schema: schema_source!("parentage-attestation.json"),
+    },
+    FactSchema {
+        fact_type: "DerivedStatusCredential",
+        schema: schema_source!("derived-status-credential.json"),
     },
 ];
 
@@ -356,7 +361,8 @@ mod tests {
             [
                 "ResidenceAttestation",
                 "BirthAttestation",
-                "ParentageAttestation"
+                "ParentageAttestation",
+                "DerivedStatusCredential"
             ]
         );
     }

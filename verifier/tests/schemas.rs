@@ -144,10 +144,14 @@ fn every_fact_schema_file_is_listed_and_named_after_its_fact_type() {
         }
     }
     for fact in FACT_SCHEMAS {
-        assert_eq!(
-            fact.schema.file,
+        // `ResidenceAttestation` → residence-attestation.json; other credential types (the
+        // derived status) → their whole name: derived-status-credential.json.
+        let expected = if fact.fact_type.ends_with("Attestation") {
             format!("{}-attestation.json", fact_prefix(fact.fact_type))
-        );
+        } else {
+            format!("{}.json", fact_prefix(fact.fact_type))
+        };
+        assert_eq!(fact.schema.file, expected);
         let schema: Value = serde_json::from_str(fact.schema.text).unwrap();
         assert_eq!(schema["title"], fact.fact_type);
         assert_eq!(
