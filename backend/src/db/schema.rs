@@ -55,6 +55,7 @@ diesel::table! {
         revoked_for_cause -> Nullable<Bool>,
         revoked_by -> Nullable<Text>,
         source_decision -> Nullable<Text>,
+        revocation_recorded_at -> Nullable<BigInt>,
     }
 }
 
@@ -67,6 +68,8 @@ diesel::table! {
         reason -> Text,
         created_by -> Text,
         created_at -> BigInt,
+        ended_at -> Nullable<BigInt>,
+        ended_by -> Nullable<Text>,
     }
 }
 
@@ -236,11 +239,19 @@ diesel::table! {
         entity -> Nullable<Text>,
         counted -> Bool,
         weight -> Text,
-        status_list -> Nullable<Text>,
-        status_index -> Nullable<BigInt>,
-        status_purpose -> Nullable<Text>,
         valid_until -> Nullable<BigInt>,
         withdrawn_at -> Nullable<BigInt>,
+        withdrawn_because -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    decision_input_entries (decision_id, position, status_purpose) {
+        decision_id -> Text,
+        position -> Integer,
+        status_list -> Text,
+        status_index -> BigInt,
+        status_purpose -> Text,
     }
 }
 
@@ -272,5 +283,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     verifier_challenges,
     decisions,
     decision_inputs,
+    decision_input_entries,
     erasures,
 );

@@ -1,4 +1,5 @@
 DROP TABLE erasures;
+DROP TABLE decision_input_entries;
 DROP TABLE decision_inputs;
 DROP TABLE decisions;
 DROP TABLE verifier_challenges;

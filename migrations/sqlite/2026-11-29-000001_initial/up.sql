@@ -228,15 +228,23 @@ CREATE TABLE decision_inputs (
     entity TEXT,
     counted BOOLEAN NOT NULL,
     weight TEXT NOT NULL,
-    status_list TEXT,
-    status_index BIGINT,
-    status_purpose TEXT,
     valid_until BIGINT,
     withdrawn_at BIGINT,
+    withdrawn_because TEXT,
     PRIMARY KEY (decision_id, position)
 );
-CREATE INDEX decision_inputs_status ON decision_inputs (status_list, status_index);
 CREATE INDEX decision_inputs_valid_until ON decision_inputs (valid_until);
+-- Each input's status-list entries (revocation, suspension), to find the decisions that counted
+-- a credential when its status changes.
+CREATE TABLE decision_input_entries (
+    decision_id TEXT NOT NULL REFERENCES decisions (id),
+    position INTEGER NOT NULL,
+    status_list TEXT NOT NULL,
+    status_index BIGINT NOT NULL,
+    status_purpose TEXT NOT NULL,
+    PRIMARY KEY (decision_id, position, status_purpose)
+);
+CREATE INDEX decision_input_entries_entry ON decision_input_entries (status_list, status_index);
 
 -- That an erasure happened (a keyed digest of the DID, never the DID itself).
 CREATE TABLE erasures (
