@@ -53,6 +53,7 @@ impl Application {
             fetcher,
         });
         let server = run(listener, state.clone())?;
+        spawn_maintenance(&state);
         Ok(Application {
             port: address.port(),
             server,
@@ -74,6 +75,54 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
+    }
+}
+
+/// Runs the periodic sweeps on a thread of its own (with its own single-threaded runtime: the
+/// resolvers' futures need not be `Send`), until the application state is dropped.
+fn spawn_maintenance(state: &web::Data<AppState>) {
+    let interval = state.settings.maintenance_interval_secs;
+    if interval == 0 {
+        return;
+    }
+    let weak = Arc::downgrade(&state.clone().into_inner());
+    let spawned = std::thread::Builder::new()
+        .name("maintenance".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    tracing::error!(%error, "maintenance runtime could not start");
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                loop {
+                    tokio::time::sleep(std::time::Duration::from_secs(interval)).await;
+                    let Some(state) = weak.upgrade() else { return };
+                    maintain(&web::Data::from(state)).await;
+                }
+            });
+        });
+    if let Err(error) = spawned {
+        tracing::error!(%error, "maintenance thread could not start");
+    }
+}
+
+/// One round of maintenance; failures are logged and retried at the next round.
+pub async fn maintain(state: &web::Data<AppState>) {
+    match crate::exchange::sweep_expired(state).await {
+        Ok(0) => {}
+        Ok(purged) => tracing::info!(purged, "expired attestation requests purged"),
+        Err(error) => tracing::warn!(%error, "sweeping expired requests failed"),
+    }
+    match crate::derivation::sweep(state).await {
+        Ok(0) => {}
+        Ok(withdrawn) => tracing::info!(withdrawn, "withdrawn inputs re-evaluated"),
+        Err(error) => tracing::warn!(%error, "re-evaluation sweep failed"),
     }
 }
 

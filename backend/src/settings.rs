@@ -35,6 +35,9 @@ pub struct Settings {
     pub fetch: Fetch,
     pub rate_limit: RateLimit,
     pub exchange: Exchange,
+    /// Seconds between maintenance sweeps: expired requests purged, expired or revoked inputs of
+    /// holding decisions re-evaluated. 0 turns the sweeps off (tests run them by hand).
+    pub maintenance_interval_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -115,6 +118,7 @@ impl Default for Settings {
             fetch: Fetch::default(),
             rate_limit: RateLimit::default(),
             exchange: Exchange::default(),
+            maintenance_interval_secs: 60,
         }
     }
 }
