@@ -234,14 +234,6 @@ impl Snapshot {
             "persons": persons,
         })
     }
-
-    /// How many accreditations and persons it holds.
-    pub fn len(&self) -> (usize, usize) {
-        (
-            self.accreditations.values().map(Vec::len).sum(),
-            self.persons.len(),
-        )
-    }
 }
 
 /// Which part of the registry a snapshot holds.
@@ -305,6 +297,13 @@ pub fn snapshot(conn: &mut AnyConnection, scope: Scope<'_>) -> Result<Snapshot, 
         .into_boxed::<Backend>();
     if let Some(dids) = scope.dids {
         suspensions = suspensions.filter(accreditations::did.eq_any(dids));
+    }
+    if let Some(area) = scope.area {
+        suspensions = suspensions.filter(
+            accreditations::category
+                .ne(NEIGHBOUR_CATEGORY)
+                .or(accreditations::area.eq(area)),
+        );
     }
     let suspensions: Vec<SuspensionRow> = suspensions
         .order((

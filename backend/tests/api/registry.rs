@@ -891,6 +891,18 @@ async fn neighbours_are_granted_from_decisions_and_withdrawn(dialect: Dialect) {
         .unwrap();
     FileRegistry::from_json(&file).unwrap();
 
+    // The public export filters the same way.
+    let export = app
+        .get(
+            &format!("/registry?did={},{}&area=9000", bound.did, unknown.did),
+            None,
+        )
+        .await
+        .expect(200);
+    let export = FileRegistry::from_json(&export).unwrap();
+    assert_eq!(export.accreditations(&bound.did), Vec::new());
+    assert_eq!(export.accreditations(&unknown.did).len(), 1);
+
     // Withdrawal: revoked, not for cause; earlier attestations still count. Twice is a no-op.
     let withdrawn_at = moment().await;
     app.state
