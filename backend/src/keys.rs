@@ -2,19 +2,28 @@
 //! service's master key, binding it to its key id (the AEAD's associated data), so a sealed key
 //! copied to another row does not open. The master key comes from the settings, or is generated
 //! once into `data_dir/master.key` (mode 0600) for the zero-set-up start.
+//!
+//! The same master key also keys [`Sealer::keyed_digest`]: HMAC-SHA256 under a subkey derived
+//! from it, so a record can name a person by a digest that nobody without the master key can
+//! link back to them by hashing candidate identifiers.
 
 use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use hmac::{Hmac, Mac};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
+use sha2::Sha256;
 use std::path::Path;
 use zeroize::Zeroizing;
 
-/// Seals and opens service keys.
+/// Seals and opens service keys; computes keyed digests.
 #[derive(Clone)]
 pub struct Sealer {
     cipher: XChaCha20Poly1305,
+    /// HMAC key of [`Sealer::keyed_digest`], derived from the master key and never the master
+    /// key itself, so the digests and the sealing keys stay independent.
+    digest_key: Zeroizing<[u8; 32]>,
 }
 
 impl std::fmt::Debug for Sealer {
@@ -40,9 +49,25 @@ const NONCE_LEN: usize = 24;
 
 impl Sealer {
     pub fn from_key(key: &[u8; 32]) -> Sealer {
+        let mut digest_key = Zeroizing::new([0u8; 32]);
+        digest_key.copy_from_slice(&hmac_sha256(key, &[b"corroborate keyed digest v1"]));
         Sealer {
             cipher: XChaCha20Poly1305::new(key.into()),
+            digest_key,
         }
+    }
+
+    /// A keyed digest of `data` (lowercase hex of HMAC-SHA256): the same input always gives the
+    /// same digest under one master key, and without that key the digest cannot be computed or
+    /// reversed. `label` separates uses (e.g. `"erasure"`), so digests made for one purpose
+    /// never match those made for another.
+    pub fn keyed_digest(&self, label: &str, data: &[u8]) -> String {
+        // The label is length-prefixed so that no (label, data) pair collides with another.
+        let length = (label.len() as u64).to_be_bytes();
+        hex::encode(hmac_sha256(
+            self.digest_key.as_ref(),
+            &[&length, label.as_bytes(), data],
+        ))
     }
 
     /// The configured master key, or the one in `data_dir/master.key`, created if missing.
@@ -99,6 +124,19 @@ impl Sealer {
     }
 }
 
+/// HMAC-SHA256 of the concatenated `parts` under `key`.
+fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
+    let mut mac = match <Hmac<Sha256> as Mac>::new_from_slice(key) {
+        Ok(mac) => mac,
+        Err(_) => return [0; 32],
+    };
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
 fn read_or_create(path: &Path) -> Result<String, SealError> {
     let file_error = |source| SealError::File {
         path: path.display().to_string(),
@@ -152,6 +190,29 @@ mod tests {
         assert!(sealer.open("key-1", &altered).is_err());
         assert!(sealer.open("key-1", &sealed[..10]).is_err());
         assert_ne!(sealer.seal("key-1", b"secret"), sealed, "nonces are random");
+    }
+
+    #[test]
+    fn keyed_digests_depend_on_key_label_and_data() {
+        let sealer = Sealer::from_key(&[7; 32]);
+        let digest = sealer.keyed_digest("erasure", b"did:key:z6Mk");
+        assert_eq!(digest.len(), 64);
+        assert!(digest.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert_eq!(digest, sealer.keyed_digest("erasure", b"did:key:z6Mk"));
+        assert_ne!(digest, sealer.keyed_digest("erasure", b"did:key:z6Mj"));
+        assert_ne!(digest, sealer.keyed_digest("other", b"did:key:z6Mk"));
+        // The label's length prefix keeps the boundary between label and data.
+        assert_ne!(
+            sealer.keyed_digest("ab", b"c"),
+            sealer.keyed_digest("a", b"bc")
+        );
+        assert_ne!(
+            digest,
+            Sealer::from_key(&[8; 32]).keyed_digest("erasure", b"did:key:z6Mk")
+        );
+        // Not a plain hash of the input.
+        use sha2::Digest;
+        assert_ne!(digest, hex::encode(Sha256::digest(b"did:key:z6Mk")));
     }
 
     #[test]
