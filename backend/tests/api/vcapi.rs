@@ -501,6 +501,80 @@ async fn a_bad_credential_fails_its_presentation(dialect: Dialect) {
 }
 on_both!(a_bad_credential_fails_its_presentation);
 
+async fn hosted_credentials_verify_until_revoked(dialect: Dialect) {
+    let app = spawn(dialect).await;
+    let admin = app.admin_token().await;
+    let operator = Identity::random();
+    let issuer = app
+        .post(
+            "/issuers",
+            Some(&admin),
+            &json!({"id": "utility", "name": "Utility", "entity": "BE0123.456.789",
+                    "operators": [operator.did]}),
+        )
+        .await
+        .expect(201);
+    let token = app.login(&operator).await;
+    // A fact with a schema, issued with status entries on this service's own lists.
+    let mut credential: Value = serde_json::from_str(include_str!(
+        "../../../schemas/examples/residence-utility.json"
+    ))
+    .unwrap();
+    for member in ["id", "credentialStatus", "proof"] {
+        credential.as_object_mut().unwrap().remove(member);
+    }
+    credential["issuer"] = issuer["did"].clone();
+    credential["validFrom"] = json!("2024-01-01T00:00:00Z");
+    credential["credentialSubject"]["id"] = json!(Identity::random().did);
+    let issued = app
+        .post(
+            "/credentials/issue",
+            Some(&token),
+            &json!({"credential": credential}),
+        )
+        .await
+        .expect(201)["verifiableCredential"]
+        .clone();
+
+    let result = verify(&app, &json!({"verifiableCredential": issued}))
+        .await
+        .expect(200);
+    assert_eq!(result["verified"], true, "{result:#}");
+    let outcome = |check: &str| {
+        result["results"]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == check)
+            .unwrap()["result"]
+            .clone()
+    };
+    assert_eq!(outcome("schema"), "passed");
+    assert_eq!(outcome("status"), "passed");
+
+    app.post(
+        "/credentials/status",
+        Some(&token),
+        &json!({"credentialId": issued["id"], "status": true,
+                "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"}}),
+    )
+    .await
+    .expect(200);
+    let result = verify(&app, &json!({"verifiableCredential": issued}))
+        .await
+        .expect(400);
+    assert_eq!(result["verified"], false);
+    assert_eq!(
+        problem_types(&result),
+        vec!["https://w3id.org/corroborate/failures#revoked"]
+    );
+    assert_eq!(
+        result["problemDetails"][0]["failure"]["purpose"],
+        "revocation"
+    );
+}
+on_both!(hosted_credentials_verify_until_revoked);
+
 async fn verification_is_rate_limited(dialect: Dialect) {
     let app = spawn_with(dialect, |s| {
         s.rate_limit.per_second = 1;
