@@ -18,9 +18,9 @@
 //!   is ever left in that state.
 //!
 //! Invariants:
-//! - An answer is stored only after [`check`] accepted it: the data model, the request's fact
-//!   type, issuer = the caller, subject = the citizen, the requested claims (after NFC and
-//!   white-space folding), then the verifier's full verification. An expired request takes no
+//! - An answer is stored only after `check` accepted it: strict JSON, the data model, the fact
+//!   type asked for, issuer = the caller, subject = the citizen, the requested claims (after NFC
+//!   and white-space folding), then the verifier's full verification. An expired request takes no
 //!   answer (410), an attester answers once (409; the database's unique (request, attester)
 //!   holds it under races), the citizen never answers their own request (403).
 //! - The open link is one-time: its answer's row id derives from the request's, so a second
@@ -196,7 +196,7 @@ pub async fn list(
 }
 
 /// Requests addressed to the caller that still take answers and that the caller has not
-/// answered, those expiring first first.
+/// answered, the soonest to expire first.
 #[utoipa::path(get, path = "/attestation-requests/inbox", tag = "exchange",
     responses((status = 200, body = Vec<RequestView>), (status = 401, body = crate::error::Problem)),
     security(("bearer" = [])))]
@@ -477,18 +477,44 @@ pub async fn sweep_expired(state: &AppState) -> Result<u64, StoreError> {
         .await?;
     let mut purged = 0u64;
     loop {
-        // Claims are deleted last of all a request holds (see `collect`), so a request still
-        // holding any content still holds its claims.
         let batch = state
             .db
             .write::<_, StoreError, _>(move |conn| {
-                let ids: Vec<String> = attestation_requests::table
-                    .filter(attestation_requests::expires_at.le(now))
-                    .filter(attestation_requests::keep.eq(false))
-                    .filter(attestation_requests::claims.is_not_null())
+                let expired_unkept = || {
+                    attestation_requests::table
+                        .filter(attestation_requests::expires_at.le(now))
+                        .filter(attestation_requests::keep.eq(false))
+                };
+                let mut ids: Vec<String> = expired_unkept()
+                    .filter(
+                        attestation_requests::claims
+                            .is_not_null()
+                            .or(attestation_requests::note.is_not_null()),
+                    )
                     .select(attestation_requests::id)
                     .limit(SWEEP_BATCH)
                     .load(conn)?;
+                // Answers are looked for on their own: one committed just after its request was
+                // collected and purged still holds content whose request holds no claims.
+                let answered: Vec<String> = attestation_responses::table
+                    .filter(
+                        attestation_responses::request_id
+                            .eq_any(expired_unkept().select(attestation_requests::id)),
+                    )
+                    .filter(
+                        attestation_responses::credential
+                            .is_not_null()
+                            .or(attestation_responses::reason.is_not_null()),
+                    )
+                    .select(attestation_responses::request_id)
+                    .distinct()
+                    .limit(SWEEP_BATCH)
+                    .load(conn)?;
+                for id in answered {
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                }
                 purge_request(conn, &ids)?;
                 Ok(ids.len() as u64)
             })

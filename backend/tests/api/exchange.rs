@@ -431,6 +431,48 @@ async fn open_link_is_one_time(dialect: Dialect) {
     app.get(&format!("/attestation-requests/{id}"), Some(&tb))
         .await
         .expect_problem(404, "not_found");
+
+    // An addressee who follows the link answers as an addressee, and the link stays for
+    // someone else.
+    let mut both = request_body(&[&a]);
+    both["open"] = json!(true);
+    let created = app
+        .post("/attestation-requests", Some(&tc), &both)
+        .await
+        .expect(201);
+    let token = created["open_token"].as_str().unwrap();
+    let credential = attestation(&a, &citizen.did, residence()).await;
+    let receipt = app
+        .post(
+            &format!("/attestation-requests/open/{token}/responses"),
+            Some(&ta),
+            &json!({"credential": credential}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(receipt["request_state"], "answered");
+    let mine = app
+        .get(
+            &format!("/attestation-requests/{}", created["id"].as_str().unwrap()),
+            Some(&tc),
+        )
+        .await
+        .expect(200);
+    assert_eq!(mine["open_link"], "unused");
+    assert_eq!(
+        mine["progress"],
+        json!([{"attester": a.did, "via": "addressed", "progress": "answered",
+            "answered": mine["progress"][0]["answered"]}])
+    );
+    let receipt = app
+        .post(
+            &format!("/attestation-requests/open/{token}/responses"),
+            Some(&tb),
+            &json!({"decline": {}}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(receipt["request_state"], "closed");
 }
 on_both!(open_link_is_one_time);
 
@@ -710,7 +752,10 @@ async fn sweep_purges_expired_content_unless_kept(dialect: Dialect) {
     keep["keep"] = json!(true);
     let kept_id = ask(&app, &tc, &keep).await;
     let current_id = ask(&app, &tc, &request_body(&[&a, &b])).await;
-    for id in [&purged_id, &kept_id, &current_id] {
+    // One whose claims are already gone while an answer still holds a credential: an answer
+    // committed just after the citizen's collection purged the request.
+    let raced_id = ask(&app, &tc, &request_body(&[&a, &b])).await;
+    for id in [&purged_id, &kept_id, &current_id, &raced_id] {
         let credential = attestation(&a, &citizen.did, residence()).await;
         answer(&app, id, &ta, &json!({"credential": credential}))
             .await
@@ -718,11 +763,27 @@ async fn sweep_purges_expired_content_unless_kept(dialect: Dialect) {
     }
     expire(&app, &purged_id).await;
     expire(&app, &kept_id).await;
+    expire(&app, &raced_id).await;
+    let raced = raced_id.clone();
+    app.state
+        .db
+        .write::<_, StoreError, _>(move |conn| {
+            diesel::update(attestation_requests::table.filter(attestation_requests::id.eq(raced)))
+                .set((
+                    attestation_requests::claims.eq(None::<String>),
+                    attestation_requests::note.eq(None::<String>),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
 
     let purged = corroborate_backend::exchange::sweep_expired(&app.state)
         .await
         .unwrap();
-    assert_eq!(purged, 1);
+    assert_eq!(purged, 2);
+    assert!(answer_rows(&app, &raced_id).await[0].1.is_none());
     let (claims, note, state, keep) = request_row(&app, &purged_id).await.unwrap();
     assert_eq!(
         (claims, note, state.as_str(), keep),
