@@ -697,11 +697,14 @@ pub async fn update_status(
             Ok((entry, changed))
         })
         .await?;
-    if value && let Some(withdrawn) = changed.clone() {
-        if let Err(error) = crate::derivation::reevaluate_withdrawn(&state, vec![withdrawn]).await {
-            tracing::error!(credential = %body.credential_id, %error,
-                "re-evaluating decisions after a status change failed");
-        }
+    // A bit was set: decisions that counted this credential no longer may. The change is
+    // committed either way; a failed re-evaluation is logged for the operator to retry.
+    if value
+        && let Some(withdrawn) = changed.clone()
+        && let Err(error) = crate::derivation::reevaluate_withdrawn(&state, vec![withdrawn]).await
+    {
+        tracing::error!(credential = %body.credential_id, %error,
+            "re-evaluating decisions after a status change failed");
     }
     Ok(HttpResponse::Ok().json(StatusUpdated {
         credential_id: body.credential_id,

@@ -244,6 +244,23 @@ async fn issuers_and_their_did_documents(dialect: Dialect) {
     );
     assert!(app.state.sealer.open("another-key-id", &sealed).is_err());
 
+    // The endpoints are described.
+    let api = app.get("/openapi.json", None).await.expect(200);
+    for (path, method) in [
+        ("/issuers", "post"),
+        ("/issuers/{id}/did.json", "get"),
+        ("/issuers/{id}/keys/rotate", "post"),
+        ("/issuers/{id}/credentials/bulk", "post"),
+        ("/credentials/issue", "post"),
+        ("/credentials/status", "post"),
+        ("/status-lists", "post"),
+        ("/status-lists/{id}", "get"),
+        ("/status-lists/{id}", "put"),
+        ("/status-lists/{id}/entries", "post"),
+    ] {
+        assert!(api["paths"][path][method].is_object(), "{method} {path}");
+    }
+
     // Administrative acts are in the audit log.
     let audit = app.get("/admin/audit", Some(&admin)).await.expect(200);
     let actions: Vec<&str> = audit["entries"]
