@@ -12,6 +12,7 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`); it is skipped with a note when unreachable.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(clippy::field_reassign_with_default)]
 
 use chrono::{Duration, Utc};
 use corroborate_backend::app::Application;
@@ -52,7 +53,13 @@ struct Client {
 }
 
 impl Client {
-    async fn call(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: Option<&Value>) -> (u16, Value) {
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
         let mut request = self.http.request(method, format!("{}{path}", self.url));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -67,7 +74,9 @@ impl Client {
     }
 
     async fn post(&self, path: &str, token: Option<&str>, body: &Value, expect: u16) -> Value {
-        let (status, reply) = self.call(reqwest::Method::POST, path, token, Some(body)).await;
+        let (status, reply) = self
+            .call(reqwest::Method::POST, path, token, Some(body))
+            .await;
         assert_eq!(status, expect, "POST {path}: {reply:#}");
         reply
     }
@@ -79,7 +88,9 @@ impl Client {
     }
 
     async fn login(&self, who: &Who) -> String {
-        let challenge = self.post("/auth/challenges", None, &json!({"did": who.did}), 201).await;
+        let challenge = self
+            .post("/auth/challenges", None, &json!({"did": who.did}), 201)
+            .await;
         let vp = sign_presentation(
             &who.did,
             Vec::new(),
@@ -95,7 +106,8 @@ impl Client {
         )
         .await
         .unwrap();
-        self.post("/auth/tokens", None, &json!({"presentation": vp}), 201).await["token"]
+        self.post("/auth/tokens", None, &json!({"presentation": vp}), 201)
+            .await["token"]
             .as_str()
             .unwrap()
             .to_owned()
@@ -110,7 +122,9 @@ fn database_url(dialect: &str, dir: &std::path::Path) -> Option<String> {
                 .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
             let mut conn = diesel::PgConnection::establish(&admin).ok()?;
             let name = format!("corroborate_t_bench_{}", rand::random::<u32>());
-            diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut conn).ok()?;
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .ok()?;
             Some(format!("{}/{name}", admin.rsplit_once('/')?.0))
         }
     }
@@ -138,13 +152,21 @@ async fn run(dialect: &'static str, count: usize, concurrency: usize) -> Option<
     settings.data_dir = dir.clone();
     settings.database_url = SecretString::from(url);
     settings.pool_size = 8;
-    settings.master_key = Some(SecretString::from("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="));
-    settings.admins = vec![Admin { name: "bench".into(), did: admin.did.clone() }];
+    settings.master_key = Some(SecretString::from(
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+    ));
+    settings.admins = vec![Admin {
+        name: "bench".into(),
+        did: admin.did.clone(),
+    }];
     settings.rate_limit.per_second = 1_000_000;
     settings.rate_limit.burst = 1_000_000;
     settings.maintenance_interval_secs = 0;
     let app = Application::build(settings).unwrap();
-    let client = Client { http: reqwest::Client::new(), url: app.public_url().to_owned() };
+    let client = Client {
+        http: reqwest::Client::new(),
+        url: app.public_url().to_owned(),
+    };
     tokio::spawn(app.run_until_stopped());
 
     // The registry, the municipality and three organisations.
@@ -157,7 +179,14 @@ async fn run(dialect: &'static str, count: usize, concurrency: usize) -> Option<
                "controller": entity, "jurisdiction": "BE", "valid_from": since})
     };
     client.post("/issuers", Some(&admin_token), &json!({"id": "ixelles", "name": "Ixelles", "entity": "BE0207373429", "operators": [gov.did]}), 201).await;
-    client.post("/registry/accreditations", Some(&admin_token), &accredit(gov.did.clone(), "government", "BE0207373429"), 201).await;
+    client
+        .post(
+            "/registry/accreditations",
+            Some(&admin_token),
+            &accredit(gov.did.clone(), "government", "BE0207373429"),
+            201,
+        )
+        .await;
     let mut orgs = Vec::new();
     for (id, category, entity, role) in [
         ("sibelga", "utility", "BE0222869673", "utility-supplier"),
@@ -165,9 +194,23 @@ async fn run(dialect: &'static str, count: usize, concurrency: usize) -> Option<
         ("bpost", "carrier", "BE0214596464", "parcel-carrier"),
     ] {
         let operator = who();
-        let issuer = client.post("/issuers", Some(&admin_token), &json!({"id": id, "name": id, "entity": entity, "operators": [operator.did]}), 201).await;
+        let issuer = client
+            .post(
+                "/issuers",
+                Some(&admin_token),
+                &json!({"id": id, "name": id, "entity": entity, "operators": [operator.did]}),
+                201,
+            )
+            .await;
         let did = issuer["did"].as_str().unwrap().to_owned();
-        client.post("/registry/accreditations", Some(&admin_token), &accredit(did.clone(), category, entity), 201).await;
+        client
+            .post(
+                "/registry/accreditations",
+                Some(&admin_token),
+                &accredit(did.clone(), category, entity),
+                201,
+            )
+            .await;
         let token = client.login(&operator).await;
         orgs.push((did, token, role));
     }
@@ -187,14 +230,37 @@ async fn run(dialect: &'static str, count: usize, concurrency: usize) -> Option<
                 "credentialSubject": {"id": citizen.did, "attesterRelation": {"role": role},
                     "residence": {"address": address, "since": "2021-09-01"}}
             });
-            let issued = client.post("/credentials/issue", Some(token), &json!({"credential": credential}), 201).await;
+            let issued = client
+                .post(
+                    "/credentials/issue",
+                    Some(token),
+                    &json!({"credential": credential}),
+                    201,
+                )
+                .await;
             credentials.push(issued["verifiableCredential"].clone());
         }
-        let request = client.post("/presentation-requests", Some(&gov_token), &json!({"policy": POLICY}), 201).await;
+        let request = client
+            .post(
+                "/presentation-requests",
+                Some(&gov_token),
+                &json!({"policy": POLICY}),
+                201,
+            )
+            .await;
         let challenge = request["challenge"].as_str().unwrap().to_owned();
         let domain = request["domain"].as_str().unwrap().to_owned();
-        let vp = sign_presentation(&citizen.did, credentials, &citizen.key, &citizen.vm,
-            Cryptosuite::EddsaJcs2022, &Binding::for_decision(&challenge, &domain), Utc::now()).await.unwrap();
+        let vp = sign_presentation(
+            &citizen.did,
+            credentials,
+            &citizen.key,
+            &citizen.vm,
+            Cryptosuite::EddsaJcs2022,
+            &Binding::for_decision(&challenge, &domain),
+            Utc::now(),
+        )
+        .await
+        .unwrap();
         prepared.push((challenge, domain, vp));
     }
 
@@ -204,20 +270,38 @@ async fn run(dialect: &'static str, count: usize, concurrency: usize) -> Option<
     let mut lists = StaticStatusLists::new();
     for (did, _, _) in &orgs {
         let path = did.rsplit(':').next().unwrap();
-        resolver.insert_document(&client.get(&format!("/issuers/{path}/did.json")).await).unwrap();
+        resolver
+            .insert_document(&client.get(&format!("/issuers/{path}/did.json")).await)
+            .unwrap();
     }
     for credential in prepared[0].2["verifiableCredential"].as_array().unwrap() {
-        for entry in credential["credentialStatus"].as_array().cloned().unwrap_or_default() {
+        for entry in credential["credentialStatus"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
             let url = entry["statusListCredential"].as_str().unwrap().to_owned();
             let path = url.trim_start_matches(&client.url).to_owned();
             lists.insert(url, client.get(&path).await, Utc::now());
         }
     }
     let registry = FileRegistry::from_json(&client.get("/registry").await).unwrap();
-    let policy = Policy::from_json(&client.get("/policies").await.as_array().unwrap().iter()
-        .find(|p| p["id"] == POLICY).unwrap().clone()).unwrap();
+    let policy = Policy::from_json(
+        &client
+            .get("/policies")
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["id"] == POLICY)
+            .unwrap()
+            .clone(),
+    )
+    .unwrap();
     // As many threads as the service has cores, so the two rates compare like for like.
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
     let chunk = count.div_ceil(threads);
     let started = Instant::now();
     let established: usize = std::thread::scope(|scope| {
@@ -231,12 +315,29 @@ async fn run(dialect: &'static str, count: usize, concurrency: usize) -> Option<
                         let mut options = VerifyOptions::at(Utc::now()).with_status(lists);
                         options.require_schema = true;
                         let binding = Binding::for_decision(challenge, domain);
-                        let report = pollster::block_on(verify_presentation(vp.clone(), &binding, &options, resolver));
-                        let inputs: Vec<Input> = report.credentials.into_iter()
-                            .map(|r| Input { failures: r.failures(), credential: r.credential }).collect();
-                        let context = decision::Context { at: Utc::now(), subject: report.holder, bundle_failures: report.failures };
-                        let (decision, _) = decision::decide_with_evidence(policy, registry, &inputs, &context);
-                        established += usize::from(decision.outcome == decision::Outcome::Established);
+                        let report = pollster::block_on(verify_presentation(
+                            vp.clone(),
+                            &binding,
+                            &options,
+                            resolver,
+                        ));
+                        let inputs: Vec<Input> = report
+                            .credentials
+                            .into_iter()
+                            .map(|r| Input {
+                                failures: r.failures(),
+                                credential: r.credential,
+                            })
+                            .collect();
+                        let context = decision::Context {
+                            at: Utc::now(),
+                            subject: report.holder,
+                            bundle_failures: report.failures,
+                        };
+                        let (decision, _) =
+                            decision::decide_with_evidence(policy, registry, &inputs, &context);
+                        established +=
+                            usize::from(decision.outcome == decision::Outcome::Established);
                     }
                     established
                 })
@@ -245,7 +346,10 @@ async fn run(dialect: &'static str, count: usize, concurrency: usize) -> Option<
         handles.into_iter().map(|h| h.join().unwrap()).sum()
     });
     let in_process_per_s = count as f64 / started.elapsed().as_secs_f64();
-    assert_eq!(established, count, "every prepared presentation must be established in process");
+    assert_eq!(
+        established, count,
+        "every prepared presentation must be established in process"
+    );
 
     // The service under concurrent load.
     let started = Instant::now();
@@ -259,9 +363,18 @@ async fn run(dialect: &'static str, count: usize, concurrency: usize) -> Option<
             let mut latencies = Vec::new();
             loop {
                 let next = queue.lock().unwrap().pop();
-                let Some((challenge, _, vp)) = next else { break };
+                let Some((challenge, _, vp)) = next else {
+                    break;
+                };
                 let t = Instant::now();
-                let reply = client.post(&format!("/presentation-requests/{challenge}/presentations"), None, &json!({"presentation": vp}), 201).await;
+                let reply = client
+                    .post(
+                        &format!("/presentation-requests/{challenge}/presentations"),
+                        None,
+                        &json!({"presentation": vp}),
+                        201,
+                    )
+                    .await;
                 latencies.push(t.elapsed().as_secs_f64() * 1000.0);
                 assert_eq!(reply["decision"]["outcome"], "established");
             }
@@ -276,23 +389,42 @@ async fn run(dialect: &'static str, count: usize, concurrency: usize) -> Option<
     latencies.sort_by(f64::total_cmp);
     let pick = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
     let _ = std::fs::remove_dir_all(&dir);
-    Some(Figures { dialect, count, seconds, p50_ms: pick(0.5), p99_ms: pick(0.99), in_process_per_s })
+    Some(Figures {
+        dialect,
+        count,
+        seconds,
+        p50_ms: pick(0.5),
+        p99_ms: pick(0.99),
+        in_process_per_s,
+    })
 }
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     let count: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(300);
     let concurrency: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(8);
-    println!("status derivations: {count} per database, {concurrency} concurrent clients, one process on loopback");
-    println!("| database | derivations/s | p50 ms | p99 ms | in-process decisions/s | service / in-process |");
+    println!(
+        "status derivations: {count} per database, {concurrency} concurrent clients, one process on loopback"
+    );
+    println!(
+        "| database | derivations/s | p50 ms | p99 ms | in-process decisions/s | service / in-process |"
+    );
     println!("|---|---|---|---|---|---|");
     for dialect in ["sqlite", "postgres"] {
         if let Some(f) = run(dialect, count, concurrency).await {
             let rate = f.count as f64 / f.seconds;
             println!(
                 "| {} | {:.1} | {:.1} | {:.1} | {:.1} | {:.2} |",
-                f.dialect, rate, f.p50_ms, f.p99_ms, f.in_process_per_s, rate / f.in_process_per_s
+                f.dialect,
+                rate,
+                f.p50_ms,
+                f.p99_ms,
+                f.in_process_per_s,
+                rate / f.in_process_per_s
             );
         }
     }
