@@ -33,6 +33,7 @@ use crate::state::AppState;
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{DateTime, Utc};
 use corroborate_verifier::credential::rfc3339;
+use serde_json::Value;
 use store::Scope;
 use wire::{ExportQuery, ListQuery, MAX_EXPORT_DIDS, MAX_ID, MAX_TEXT};
 
@@ -378,16 +379,21 @@ pub async fn get_person(
 }
 
 /// The registry as it was recorded at `at` (default now), in the registry file format
-/// (`schemas/registry.schema.json`) that `corroborate decide --registry` reads, so that anyone
-/// can replay a decision offline. Public and rate limited.
+/// (`schemas/registry.schema.json`) that `corroborate decide --registry` reads, so that a
+/// decision can be replayed offline. Rate limited. Anyone gets the organisations' part
+/// (accreditations without a person); persons' accreditations and the person bindings carry
+/// pseudonyms, households and neighbours' postcodes, so they are given to admins and government
+/// verifiers only.
 #[utoipa::path(get, path = "/registry", tag = "registry", params(ExportQuery),
     responses((status = 200, description = "The registry file (schemas/registry.schema.json)",
             content_type = "application/json"),
         (status = 400, body = crate::error::Problem), (status = 429, body = crate::error::Problem)))]
 pub async fn export(
+    caller: Option<Caller>,
     state: web::Data<AppState>,
     query: web::Query<ExportQuery>,
 ) -> ApiResult<HttpResponse> {
+    let full = caller.is_some_and(|c| c.has(Role::Admin) || c.has(Role::Government));
     let query = query.into_inner();
     let now = state.now();
     let at = match query.at.as_deref() {
@@ -454,7 +460,26 @@ pub async fn export(
         state.public_url,
         rfc3339(at)
     );
-    Ok(HttpResponse::Ok().json(snapshot.to_json(&description)))
+    let mut registry = snapshot.to_json(&description);
+    if !full {
+        public_part(&mut registry);
+    }
+    Ok(HttpResponse::Ok().json(registry))
+}
+
+/// Keeps only what identifies no person: organisations' accreditations, no person bindings.
+fn public_part(registry: &mut Value) {
+    if let Some(Value::Array(accreditations)) = registry.get_mut("accreditations") {
+        accreditations.retain(|a| a.get("person").is_none() && a["category"] != NEIGHBOUR_CATEGORY);
+    }
+    if let Some(persons) = registry.get_mut("persons") {
+        *persons = Value::Array(Vec::new());
+    }
+    if let Some(Value::String(description)) = registry.get_mut("description") {
+        description.push_str(
+            " Organisations only: persons' accreditations and bindings need the admin or government role.",
+        );
+    }
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig, limiter: &crate::app::Limiter) {

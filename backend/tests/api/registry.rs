@@ -580,7 +580,7 @@ async fn suspensions_and_revocations_keep_their_history(dialect: Dialect) {
 
     // The registry file carries the same history, and the verifier reads it.
     let file = app
-        .get(&format!("/registry?did={did}"), None)
+        .get(&format!("/registry?did={did}"), Some(&admin))
         .await
         .expect(200);
     let registry = FileRegistry::from_json(&file).unwrap();
@@ -747,7 +747,7 @@ async fn the_export_is_the_registry_as_it_was(dialect: Dialect) {
     .expect(200);
 
     let past = app
-        .get(&format!("/registry?at={}", rfc3339(then)), None)
+        .get(&format!("/registry?at={}", rfc3339(then)), Some(&admin))
         .await
         .expect(200);
     assert_eq!(
@@ -767,7 +767,20 @@ async fn the_export_is_the_registry_as_it_was(dialect: Dialect) {
         Some(("psn:s".to_owned(), Some("hh:s".to_owned())))
     );
 
-    let current = app.get("/registry", None).await.expect(200);
+    // Anyone gets the organisations' part only: no person's accreditation, no binding.
+    let public = app.get("/registry", None).await.expect(200);
+    assert!(
+        public["accreditations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a.get("person").is_none()),
+        "{public:#}"
+    );
+    assert_eq!(public["persons"], json!([]));
+    FileRegistry::from_json(&public).unwrap();
+
+    let current = app.get("/registry", Some(&admin)).await.expect(200);
     assert_eq!(current["accreditations"].as_array().unwrap().len(), 2);
     assert_eq!(current["persons"].as_array().unwrap().len(), 2);
     let now = FileRegistry::from_json(&current).unwrap();
@@ -781,7 +794,7 @@ async fn the_export_is_the_registry_as_it_was(dialect: Dialect) {
 
     // Limited to some DIDs; before anything was granted, empty.
     let some = app
-        .get(&format!("/registry?did={},{}", b.did, s.did), None)
+        .get(&format!("/registry?did={},{}", b.did, s.did), Some(&admin))
         .await
         .expect(200);
     let some = FileRegistry::from_json(&some).unwrap();
@@ -789,7 +802,7 @@ async fn the_export_is_the_registry_as_it_was(dialect: Dialect) {
     assert_eq!(some.accreditations(&b.did).len(), 1);
     assert!(some.person(&s.did).is_some());
     let empty = app
-        .get("/registry?at=2020-01-01T00:00:00Z", None)
+        .get("/registry?at=2020-01-01T00:00:00Z", Some(&admin))
         .await
         .expect(200);
     assert_eq!(empty["accreditations"], json!([]));
@@ -895,7 +908,7 @@ async fn neighbours_are_granted_from_decisions_and_withdrawn(dialect: Dialect) {
     let export = app
         .get(
             &format!("/registry?did={},{}&area=9000", bound.did, unknown.did),
-            None,
+            Some(&admin),
         )
         .await
         .expect(200);
