@@ -45,7 +45,9 @@ fn read_every_table(conn: &mut AnyConnection) -> Result<(), diesel::result::Erro
     verifier_challenges::table.count().get_result::<i64>(conn)?;
     decisions::table.count().get_result::<i64>(conn)?;
     decision_inputs::table.count().get_result::<i64>(conn)?;
-    decision_input_entries::table.count().get_result::<i64>(conn)?;
+    decision_input_entries::table
+        .count()
+        .get_result::<i64>(conn)?;
     erasures::table.count().get_result::<i64>(conn)?;
     // Every column too: select whole rows.
     audit_log::table.select(audit_log::all_columns).load::<(
