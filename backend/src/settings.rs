@@ -184,3 +184,58 @@ impl Settings {
             .map_err(Box::new)
     }
 }
+
+#[cfg(test)]
+// figment's Jail returns figment's own (large) error type.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn file_then_environment_override_the_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "settings.toml",
+                "listen = \"0.0.0.0:9000\"\npool_size = 3\n[limits]\nbody_bytes = 4096\n",
+            )?;
+            jail.set_env("CORROBORATE__POOL_SIZE", "5");
+            jail.set_env(
+                "CORROBORATE__ADMINS",
+                "[{name=\"alice\", did=\"did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp\"}]",
+            );
+            jail.set_env("CORROBORATE__FETCH__TIMEOUT_MS", "1500");
+            jail.set_env("DATABASE_URL", "postgres://u:secret@db/corroborate");
+            let settings = Settings::load(Some(Path::new("settings.toml"))).map_err(|e| *e)?;
+            assert_eq!(settings.listen, "0.0.0.0:9000");
+            assert_eq!(settings.pool_size, 5, "the environment wins over the file");
+            assert_eq!(settings.limits.body_bytes, 4096);
+            assert_eq!(
+                settings.limits.json_depth, 32,
+                "defaults fill the rest of a section"
+            );
+            assert_eq!(settings.fetch.timeout_ms, 1500);
+            assert_eq!(settings.admins.len(), 1);
+            assert_eq!(settings.admins[0].name, "alice");
+            assert_eq!(
+                settings.database_url.expose_secret(),
+                "postgres://u:secret@db/corroborate"
+            );
+            assert!(
+                !format!("{settings:?}").contains("secret@"),
+                "secrets never show in debug output"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_stop_the_start() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("settings.toml", "lisen = \"0.0.0.0:9000\"\n")?;
+            let error = Settings::load(Some(Path::new("settings.toml"))).unwrap_err();
+            assert!(error.to_string().contains("lisen"), "{error}");
+            Ok(())
+        });
+    }
+}
