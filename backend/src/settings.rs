@@ -99,6 +99,9 @@ pub struct RateLimit {
 pub struct Exchange {
     /// The longest a citizen may keep an attestation request open, in days.
     pub max_request_days: i64,
+    /// How long collected credentials stay retrievable, in seconds: a collection whose answer
+    /// was lost on the way can be repeated within this time; afterwards the sweep deletes them.
+    pub collect_grace_secs: i64,
 }
 
 impl Default for Settings {
@@ -166,6 +169,7 @@ impl Default for Exchange {
     fn default() -> Self {
         Exchange {
             max_request_days: 30,
+            collect_grace_secs: 600,
         }
     }
 }

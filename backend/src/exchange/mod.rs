@@ -29,9 +29,11 @@
 //! - The open token is random and stored only as its SHA-256. An idempotent replay of the
 //!   creation must answer the same token, so the stored response holds it sealed under the
 //!   master key (bound to the request id), and it is opened on the way out.
-//! - Nothing personal stays longer than needed: collecting hands the credentials (and decline
-//!   reasons) over and deletes them; once the request is closed or expired and nothing is left
-//!   to collect, its claims and note are deleted too; [`sweep_expired`] deletes what expired
+//! - Nothing personal stays longer than needed, and nothing is lost on the way: collecting hands
+//!   the credentials (and decline reasons) over; a collection whose answer was lost can be
+//!   repeated for `exchange.collect_grace_secs` (10 minutes by default) and gets the same items,
+//!   after which [`sweep_expired`] deletes them. Once the request is closed or expired and
+//!   nothing is left to collect, its claims and note are deleted; the sweep deletes what expired
 //!   requests still hold. A citizen who sets `keep` keeps the claims, note, reasons and
 //!   uncollected credentials past closing and expiry (until they withdraw the request);
 //!   collected credentials are deleted all the same, since the wallet holds them.
@@ -354,7 +356,9 @@ pub async fn answer_open(
     receive(&state, &caller, row, &answers, via, body).await
 }
 
-/// Hands the citizen the credentials and declines not collected yet, and deletes them here.
+/// Hands the citizen the credentials and declines not collected yet. A collection may be
+/// repeated for `exchange.collect_grace_secs` (its answer may have been lost on the way): it
+/// returns the same items again; after that the sweep deletes them here.
 #[utoipa::path(post, path = "/attestation-requests/{id}/collect", tag = "exchange",
     params(("id" = String, Path)),
     responses((status = 200, body = Collected),
@@ -368,6 +372,7 @@ pub async fn collect(
 ) -> ApiResult<HttpResponse> {
     let id = path.into_inner();
     let at = db::millis(state.now());
+    let grace_from = at.saturating_sub(state.settings.exchange.collect_grace_secs.max(0) * 1000);
     let did = caller.did.clone();
     let collected = state
         .db
@@ -377,7 +382,8 @@ pub async fn collect(
             require_owner(&row, &answers, &did)?;
             let due: Vec<&ResponseRow> = answers
                 .iter()
-                .filter(|a| a.collected_at.is_none() && (a.declined || a.credential.is_some()))
+                .filter(|a| a.collected_at.is_none_or(|first| first >= grace_from))
+                .filter(|a| a.declined || a.credential.is_some())
                 .collect();
             let mut credentials = Vec::new();
             let mut declined = Vec::new();
@@ -396,21 +402,22 @@ pub async fn collect(
                     }),
                 }
             }
-            let ids: Vec<&str> = due.iter().map(|a| a.id.as_str()).collect();
-            if !ids.is_empty() {
+            // The first hand-over time is kept: the grace period runs from it.
+            let first: Vec<&str> = due
+                .iter()
+                .filter(|a| a.collected_at.is_none())
+                .map(|a| a.id.as_str())
+                .collect();
+            if !first.is_empty() {
                 diesel::update(
-                    attestation_responses::table.filter(attestation_responses::id.eq_any(ids)),
+                    attestation_responses::table.filter(attestation_responses::id.eq_any(first)),
                 )
-                .set((
-                    attestation_responses::collected_at.eq(Some(at)),
-                    attestation_responses::credential.eq(None::<String>),
-                    attestation_responses::reason.eq(None::<String>),
-                ))
+                .set(attestation_responses::collected_at.eq(Some(at)))
                 .execute(conn)?;
             }
             let request_state = row.state_at(at)?;
             if matches!(request_state, RequestState::Closed | RequestState::Expired) && !row.keep {
-                purge_request(conn, std::slice::from_ref(&row.id))?;
+                purge_claims(conn, std::slice::from_ref(&row.id))?;
             }
             Ok(Collected {
                 state: request_state,
@@ -459,9 +466,12 @@ pub async fn withdraw(
 /// it. Returns how many requests were purged. Run periodically by the app.
 pub async fn sweep_expired(state: &AppState) -> Result<u64, StoreError> {
     let now = db::millis(state.now());
+    let grace_from = now.saturating_sub(state.settings.exchange.collect_grace_secs.max(0) * 1000);
     state
         .db
         .write::<_, StoreError, _>(move |conn| {
+            // Collected answers whose grace period is over: nothing of them stays.
+            purge_collected(conn, grace_from)?;
             diesel::update(
                 attestation_requests::table
                     .filter(attestation_requests::expires_at.le(now))
@@ -863,6 +873,37 @@ fn settle(
 
 /// Deletes the personal content of requests `ids`: their claims and note, and what their
 /// answers still hold (credentials not collected, decline reasons).
+/// Deletes the claims and note of requests (the answers' content is left to [`purge_collected`]
+/// or [`purge_request`]).
+fn purge_claims(conn: &mut db::AnyConnection, ids: &[String]) -> Result<(), StoreError> {
+    diesel::update(attestation_requests::table.filter(attestation_requests::id.eq_any(ids)))
+        .set((
+            attestation_requests::claims.eq(None::<String>),
+            attestation_requests::note.eq(None::<String>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Deletes the content of answers handed over at or before `before` (the collection grace
+/// period is over); returns how many.
+fn purge_collected(conn: &mut db::AnyConnection, before: i64) -> Result<usize, StoreError> {
+    Ok(diesel::update(
+        attestation_responses::table
+            .filter(attestation_responses::collected_at.le(before))
+            .filter(
+                attestation_responses::credential
+                    .is_not_null()
+                    .or(attestation_responses::reason.is_not_null()),
+            ),
+    )
+    .set((
+        attestation_responses::credential.eq(None::<String>),
+        attestation_responses::reason.eq(None::<String>),
+    ))
+    .execute(conn)?)
+}
+
 fn purge_request(conn: &mut db::AnyConnection, ids: &[String]) -> Result<(), StoreError> {
     if ids.is_empty() {
         return Ok(());

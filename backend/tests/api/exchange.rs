@@ -154,7 +154,8 @@ async fn count_requests(app: &TestApp) -> i64 {
 }
 
 async fn addressed_request_round_trip(dialect: Dialect) {
-    let app = spawn(dialect).await;
+    // Collected answers stay retrievable for a second, then the sweep deletes them.
+    let app = spawn_with(dialect, |s| s.exchange.collect_grace_secs = 1).await;
     let (citizen, a, b, stranger) = (
         Identity::random(),
         Identity::random(),
@@ -269,6 +270,27 @@ async fn addressed_request_round_trip(dialect: Dialect) {
         json!([{"attester": b.did, "answered": collected["declined"][0]["answered"],
             "reason": "I only moved in last month"}])
     );
+    let (claims, note, state, _) = request_row(&app, &id).await.unwrap();
+    assert_eq!((claims, note, state.as_str()), (None, None, "closed"));
+
+    // The answer to a collection may be lost on the way: within the grace period a repeated
+    // collection hands over the same items.
+    let repeated = app
+        .post(
+            &format!("/attestation-requests/{id}/collect"),
+            Some(&tc),
+            &json!({}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(repeated["credentials"], collected["credentials"]);
+    assert_eq!(repeated["declined"], collected["declined"]);
+
+    // After it, the sweep deletes them: nothing personal stays in the database.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    corroborate_backend::exchange::sweep_expired(&app.state)
+        .await
+        .unwrap();
     let rows = answer_rows(&app, &id).await;
     assert_eq!(rows.len(), 2);
     for (attester, body, reason, collected_at) in &rows {
@@ -278,10 +300,8 @@ async fn addressed_request_round_trip(dialect: Dialect) {
         );
         assert!(collected_at.is_some());
     }
-    let (claims, note, state, _) = request_row(&app, &id).await.unwrap();
-    assert_eq!((claims, note, state.as_str()), (None, None, "closed"));
 
-    // A second collection has nothing left; the progress says what happened.
+    // A later collection has nothing left; the progress says what happened.
     let again = app
         .post(
             &format!("/attestation-requests/{id}/collect"),
@@ -743,7 +763,11 @@ on_both!(withdrawing_deletes_the_request_and_its_answers);
 
 async fn sweep_purges_expired_content_unless_kept(dialect: Dialect) {
     // No background maintenance: the test runs the sweep itself.
-    let app = spawn_with(dialect, |s| s.maintenance_interval_secs = 0).await;
+    let app = spawn_with(dialect, |s| {
+        s.maintenance_interval_secs = 0;
+        s.exchange.collect_grace_secs = 0;
+    })
+    .await;
     // Addressed to two attesters, of whom one answers: the requests still take answers.
     let (citizen, a, b) = (Identity::random(), Identity::random(), Identity::random());
     let (tc, ta) = (app.login(&citizen).await, app.login(&a).await);
@@ -811,8 +835,9 @@ async fn sweep_purges_expired_content_unless_kept(dialect: Dialect) {
         0
     );
 
-    // The kept credential can still be collected after expiry; collecting deletes it, the claims
-    // stay as asked. The purged one has nothing left to hand over.
+    // The kept credential can still be collected after expiry; once collected (and the grace
+    // period, here none, is over) the sweep deletes it, the claims stay as asked. The purged one
+    // has nothing left to hand over.
     let collected = app
         .post(
             &format!("/attestation-requests/{kept_id}/collect"),
@@ -823,6 +848,9 @@ async fn sweep_purges_expired_content_unless_kept(dialect: Dialect) {
         .expect(200);
     assert_eq!(collected["state"], "expired");
     assert_eq!(collected["credentials"].as_array().unwrap().len(), 1);
+    corroborate_backend::exchange::sweep_expired(&app.state)
+        .await
+        .unwrap();
     assert!(answer_rows(&app, &kept_id).await[0].1.is_none());
     assert!(request_row(&app, &kept_id).await.unwrap().0.is_some());
     let nothing = app
