@@ -51,6 +51,7 @@ impl Application {
             policies: Arc::new(policies),
             sealer,
             fetcher,
+            sweep_cursor: std::sync::Mutex::new(None),
         });
         let server = run(listener, state.clone())?;
         spawn_maintenance(&state);
@@ -123,6 +124,17 @@ pub async fn maintain(state: &web::Data<AppState>) {
         Ok(0) => {}
         Ok(withdrawn) => tracing::info!(withdrawn, "withdrawn inputs re-evaluated"),
         Err(error) => tracing::warn!(%error, "re-evaluation sweep failed"),
+    }
+    // Rows that only served a moment: expired challenges, sessions, idempotency records.
+    let purged = [
+        crate::auth::purge_expired(state).await,
+        crate::derivation::purge_expired_requests(state).await,
+        crate::idempotency::purge_expired(state).await,
+    ];
+    for result in purged {
+        if let Err(error) = result {
+            tracing::warn!(%error, "purging expired rows failed");
+        }
     }
 }
 

@@ -189,6 +189,22 @@ pub fn roles_of(
     Ok(roles)
 }
 
+/// Deletes expired authentication challenges and sessions; returns how many (maintenance).
+pub async fn purge_expired(state: &AppState) -> Result<usize, StoreError> {
+    let now = db::millis(state.now());
+    state
+        .db
+        .write::<_, StoreError, _>(move |conn| {
+            let challenges =
+                diesel::delete(auth_challenges::table.filter(auth_challenges::expires_at.lt(now)))
+                    .execute(conn)?;
+            let sessions = diesel::delete(sessions::table.filter(sessions::expires_at.lt(now)))
+                .execute(conn)?;
+            Ok(challenges + sessions)
+        })
+        .await
+}
+
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }

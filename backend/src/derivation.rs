@@ -344,8 +344,49 @@ pub async fn submit(
     let (decision, evidence) =
         decision::decide_with_evidence(&policy, &registry, &inputs, &context);
     let record = DecisionRecord::new(&decision, &evidence, &inputs, &verifier);
+    let counted_entries: Vec<(String, i64)> = record
+        .inputs
+        .iter()
+        .filter(|input| input.counted)
+        .flat_map(|input| {
+            input
+                .entries
+                .iter()
+                .map(|(list, index, _)| (list.clone(), *index))
+        })
+        .collect();
     let result = store_decision(&state, challenge, record, &decision).await?;
+    if result.decision.holds {
+        recheck_local_entries(&state, counted_entries).await;
+    }
     Ok(HttpResponse::Created().json(result))
+}
+
+/// A revocation committed between the status check and the decision's commit found no
+/// decision to re-evaluate: read the lists held here again now that the decision exists.
+/// (Lists held elsewhere are read again by the sweep.)
+async fn recheck_local_entries(state: &web::Data<AppState>, entries: Vec<(String, i64)>) {
+    let mut withdrawn = Vec::new();
+    for (list, index) in entries {
+        let Ok(index) = u64::try_from(index) else {
+            continue;
+        };
+        let Ok(Some(credential)) = crate::status_lists::local_list_credential(state, &list).await
+        else {
+            continue;
+        };
+        let set = credential
+            .pointer("/credentialSubject/encodedList")
+            .and_then(Value::as_str)
+            .and_then(|encoded| status::decode_list(encoded).ok())
+            .and_then(|bits| bits.get(index));
+        if set == Some(true) {
+            withdrawn.push((list, index));
+        }
+    }
+    if let Err(error) = reevaluate_withdrawn(state, withdrawn).await {
+        tracing::error!(%error, "re-evaluation after a decision failed; the sweep retries");
+    }
 }
 
 /// The DIDs the registry must answer for (issuers, subjects, parties, the holder), and per
@@ -604,7 +645,8 @@ async fn store_decision(
             let consumed = diesel::update(
                 verifier_challenges::table
                     .filter(verifier_challenges::challenge.eq(&challenge))
-                    .filter(verifier_challenges::used_at.is_null()),
+                    .filter(verifier_challenges::used_at.is_null())
+                    .filter(verifier_challenges::expires_at.gt(now)),
             )
             .set((
                 verifier_challenges::used_at.eq(now),
@@ -614,7 +656,14 @@ async fn store_decision(
             if consumed != 1 {
                 return Err(ApiError::new(
                     Code::ChallengeRefused,
-                    "this presentation request has been answered already; ask the verifier for a new one",
+                    "this presentation request has been answered already or has expired; ask the verifier for a new one",
+                ));
+            }
+            // The verifier must still be one now (an accreditation suspended meanwhile stops it).
+            let roles = crate::auth::roles_of(conn, &record.verifier, now, &state_for_tx.settings.admins)?;
+            if !roles.contains(&Role::Government) {
+                return Err(ApiError::forbidden(
+                    "the verifier that asked for this presentation is no longer an accredited government verifier",
                 ));
             }
             diesel::insert_into(decisions::table)
@@ -648,12 +697,8 @@ async fn store_decision(
                         decision_inputs::valid_until.eq(input.valid_until),
                     ))
                     .execute(conn)?;
-                let mut seen = BTreeSet::new();
-                for (list, index, purpose) in &input.entries {
-                    // One entry per purpose (the table's key); the specification allows no more.
-                    if !seen.insert(purpose.clone()) {
-                        continue;
-                    }
+                let distinct: BTreeSet<&(String, i64, String)> = input.entries.iter().collect();
+                for (list, index, purpose) in distinct {
                     diesel::insert_into(decision_input_entries::table)
                         .values((
                             decision_input_entries::decision_id.eq(&record.id),
@@ -1034,7 +1079,7 @@ pub async fn reevaluate_withdrawn(
             }
             let mut changed = Vec::new();
             for decision_id in affected {
-                if reevaluate_in(conn, &state_for_tx, &policies, &decision_id, at)? {
+                if reevaluate_isolated(conn, &state_for_tx, &policies, &decision_id, at) {
                     changed.push(decision_id);
                 }
             }
@@ -1045,6 +1090,25 @@ pub async fn reevaluate_withdrawn(
         tracing::info!(decision = %id, "decision no longer holds: its status credential is revoked");
     }
     Ok(())
+}
+
+/// [`reevaluate_in`] in a savepoint of its own: one decision that cannot be judged again (logged)
+/// neither rolls back nor blocks the others. The input's withdrawal is kept either way, so the
+/// next sweep tries again.
+fn reevaluate_isolated(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    policies: &crate::policies::Policies,
+    decision_id: &str,
+    at: DateTime<Utc>,
+) -> bool {
+    match conn.transaction(|conn| reevaluate_in(conn, state, policies, decision_id, at)) {
+        Ok(changed) => changed,
+        Err(error) => {
+            tracing::error!(decision = decision_id, %error, "re-evaluation failed; retried at the next sweep");
+            false
+        }
+    }
 }
 
 /// Judges a holding decision again without its withdrawn inputs; returns whether it stopped
@@ -1140,14 +1204,23 @@ fn withdraw(
         ))
         .execute(conn)?;
     if let Some(credential_id) = status_credential {
-        crate::status_lists::set_status_in(
-            conn,
-            state,
-            &credential_id,
-            StatusPurpose::Revocation,
-            true,
-            at,
-        )?;
+        // An operator may have revoked it already: revoking twice is refused, and must not
+        // stop the decision from being withdrawn.
+        let revoked: Option<Option<i64>> = crate::db::schema::issued_credentials::table
+            .filter(crate::db::schema::issued_credentials::id.eq(&credential_id))
+            .select(crate::db::schema::issued_credentials::revoked_at)
+            .first(conn)
+            .optional()?;
+        if !matches!(revoked, Some(Some(_))) {
+            crate::status_lists::set_status_in(
+                conn,
+                state,
+                &credential_id,
+                StatusPurpose::Revocation,
+                true,
+                at,
+            )?;
+        }
     }
     crate::registry::withdraw_neighbour_in(
         conn,
@@ -1184,7 +1257,7 @@ pub async fn sweep(state: &web::Data<AppState>) -> ApiResult<usize> {
     if !expired.is_empty() {
         let policies = state.policies.clone();
         let shared = state.clone();
-        state
+        let written = state
             .db
             .write::<_, ApiError, _>(move |conn| {
                 let mut affected = BTreeSet::new();
@@ -1192,7 +1265,8 @@ pub async fn sweep(state: &web::Data<AppState>) -> ApiResult<usize> {
                     diesel::update(
                         decision_inputs::table
                             .filter(decision_inputs::decision_id.eq(&decision_id))
-                            .filter(decision_inputs::position.eq(position)),
+                            .filter(decision_inputs::position.eq(position))
+                            .filter(decision_inputs::withdrawn_at.is_null()),
                     )
                     .set((
                         decision_inputs::withdrawn_at.eq(now_ms),
@@ -1202,17 +1276,28 @@ pub async fn sweep(state: &web::Data<AppState>) -> ApiResult<usize> {
                     affected.insert(decision_id);
                 }
                 for decision_id in affected {
-                    reevaluate_in(conn, &shared, &policies, &decision_id, now)?;
+                    reevaluate_isolated(conn, &shared, &policies, &decision_id, now);
                 }
                 Ok(())
             })
-            .await?;
+            .await;
+        if let Err(error) = written {
+            // Step 2 runs all the same.
+            tracing::error!(%error, "expiry sweep failed");
+        }
     }
-    // 2. Status entries of counted inputs of holding decisions, checked against their lists.
+    // 2. Status entries of counted inputs of holding decisions, checked against their lists, a
+    // batch per sweep in (list, index) order from where the last sweep stopped.
+    const BATCH: i64 = 5000;
+    let cursor = state
+        .sweep_cursor
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     let entries: Vec<(String, i64, String, Option<String>)> = state
         .db
         .read(move |conn| {
-            Ok(decision_input_entries::table
+            let mut query = decision_input_entries::table
                 .inner_join(
                     decision_inputs::table.on(decision_inputs::decision_id
                         .eq(decision_input_entries::decision_id)
@@ -1222,6 +1307,17 @@ pub async fn sweep(state: &web::Data<AppState>) -> ApiResult<usize> {
                 .filter(decisions::holds.eq(true))
                 .filter(decision_inputs::counted.eq(true))
                 .filter(decision_inputs::withdrawn_at.is_null())
+                .into_boxed();
+            if let Some((list, index)) = cursor {
+                query = query.filter(
+                    decision_input_entries::status_list.gt(list.clone()).or(
+                        decision_input_entries::status_list
+                            .eq(list)
+                            .and(decision_input_entries::status_index.gt(index)),
+                    ),
+                );
+            }
+            Ok(query
                 .select((
                     decision_input_entries::status_list,
                     decision_input_entries::status_index,
@@ -1229,10 +1325,22 @@ pub async fn sweep(state: &web::Data<AppState>) -> ApiResult<usize> {
                     decision_inputs::issuer,
                 ))
                 .distinct()
-                .limit(5000)
+                .order((
+                    decision_input_entries::status_list.asc(),
+                    decision_input_entries::status_index.asc(),
+                ))
+                .limit(BATCH)
                 .load(conn)?)
         })
         .await?;
+    *state.sweep_cursor.lock().unwrap_or_else(|e| e.into_inner()) =
+        if entries.len() < usize::try_from(BATCH).unwrap_or(usize::MAX) {
+            None
+        } else {
+            entries
+                .last()
+                .map(|(list, index, _, _)| (list.clone(), *index))
+        };
     let resolver = Resolver::new(state);
     let lists = StatusLists::new(state);
     let limits = corroborate_verifier::json::Limits::default();
@@ -1260,6 +1368,22 @@ pub async fn sweep(state: &web::Data<AppState>) -> ApiResult<usize> {
     found += withdrawn.len();
     reevaluate_withdrawn(state, withdrawn).await?;
     Ok(found)
+}
+
+/// Deletes presentation requests that expired unanswered; returns how many (maintenance).
+pub async fn purge_expired_requests(state: &AppState) -> Result<usize, StoreError> {
+    let now = db::millis(state.now());
+    state
+        .db
+        .write::<_, StoreError, _>(move |conn| {
+            Ok(diesel::delete(
+                verifier_challenges::table
+                    .filter(verifier_challenges::expires_at.lt(now))
+                    .filter(verifier_challenges::used_at.is_null()),
+            )
+            .execute(conn)?)
+        })
+        .await
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig, limiter: &crate::app::Limiter) {

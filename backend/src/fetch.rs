@@ -64,6 +64,8 @@ impl Fetcher {
             .timeout(Duration::from_millis(settings.timeout_ms))
             .connect_timeout(Duration::from_millis(settings.timeout_ms))
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve the name itself, past the address check below.
+            .no_proxy()
             .dns_resolver(Arc::new(PublicOnly {
                 allow_private: settings.allow_private,
             }))
@@ -267,16 +269,37 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || a >= 240) // reserved
         }
         IpAddr::V6(v6) => {
+            let segments = v6.segments();
+            let octets = v6.octets();
+            let embedded = |a: usize| {
+                IpAddr::V4(std::net::Ipv4Addr::new(
+                    octets[a],
+                    octets[a + 1],
+                    octets[a + 2],
+                    octets[a + 3],
+                ))
+            };
+            // Addresses that carry an IPv4 address reach it: judge that one.
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+                return is_public(embedded(12)); // NAT64
+            }
+            if segments[0] == 0x2002 {
+                return is_public(embedded(2)); // 6to4
+            }
+            if segments[..6] == [0; 6] && !v6.is_loopback() && !v6.is_unspecified() {
+                return is_public(embedded(12)); // IPv4-compatible (deprecated)
+            }
+            let first = segments[0];
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00 // unique local
                 || (first & 0xffc0) == 0xfe80 // link-local
-                || first == 0x2001 && v6.segments()[1] == 0x0db8) // documentation
+                || (first & 0xffc0) == 0xfec0 // site-local (deprecated)
+                || first == 0x2001 && segments[1] == 0x0db8) // documentation
         }
     }
 }
@@ -392,6 +415,12 @@ mod tests {
             ("::ffff:127.0.0.1", false),
             ("::ffff:8.8.8.8", true),
             ("2001:db8::1", false),
+            ("64:ff9b::a9fe:a9fe", false),
+            ("64:ff9b::808:808", true),
+            ("2002:a00:1::", false),
+            ("2002:808:808::", true),
+            ("::10.0.0.1", false),
+            ("fec0::1", false),
         ] {
             let ip: IpAddr = address.parse().unwrap();
             assert_eq!(is_public(ip), public, "{address}");

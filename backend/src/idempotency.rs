@@ -6,7 +6,7 @@
 //! stored response back and changes nothing; the same key with a different request is refused
 //! (`idempotency_key_reused`). Two concurrent requests with one key cannot both take effect: the
 //! second one's insert of the key fails, its transaction rolls back, and it answers the first
-//! one's stored response.
+//! one's stored response. Responses are kept for [`RETENTION`] (24 hours).
 
 use crate::db::schema::idempotency_keys;
 use crate::db::{self, AnyConnection};
@@ -19,6 +19,23 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub const HEADER: &str = "Idempotency-Key";
+
+/// How long a key's response is kept: a retry after that is a new request.
+pub const RETENTION: chrono::Duration = chrono::Duration::hours(24);
+
+/// Deletes responses older than [`RETENTION`]; returns how many (maintenance).
+pub async fn purge_expired(state: &AppState) -> Result<usize, crate::db::StoreError> {
+    let before = db::millis(state.now() - RETENTION);
+    state
+        .db
+        .write::<_, crate::db::StoreError, _>(move |conn| {
+            Ok(diesel::delete(
+                idempotency_keys::table.filter(idempotency_keys::created_at.lt(before)),
+            )
+            .execute(conn)?)
+        })
+        .await
+}
 
 /// The idempotency key of one request, with what identifies the request.
 #[derive(Debug, Clone)]

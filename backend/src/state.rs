@@ -20,6 +20,9 @@ pub struct AppState {
     pub policies: Arc<BTreeMap<(String, String), Policy>>,
     pub sealer: Sealer,
     pub fetcher: Fetcher,
+    /// Where the last status sweep stopped (list URL, index): each sweep reads the next batch of
+    /// entries, so every entry is checked in turn however many there are.
+    pub sweep_cursor: std::sync::Mutex<Option<(String, i64)>>,
 }
 
 impl AppState {

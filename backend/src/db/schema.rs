@@ -246,7 +246,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    decision_input_entries (decision_id, position, status_purpose) {
+    decision_input_entries (decision_id, position, status_list, status_index) {
         decision_id -> Text,
         position -> Integer,
         status_list -> Text,

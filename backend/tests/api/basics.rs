@@ -210,3 +210,32 @@ async fn unauthenticated_endpoints_are_rate_limited(dialect: Dialect) {
     limited.expect_problem(429, "rate_limited");
 }
 on_both!(unauthenticated_endpoints_are_rate_limited);
+
+async fn maintenance_purges_what_only_served_a_moment(dialect: Dialect) {
+    use corroborate_backend::db::schema::auth_challenges;
+    use diesel::prelude::*;
+    let app = spawn_with(dialect, |s| {
+        s.auth.challenge_ttl_secs = 0;
+        s.maintenance_interval_secs = 0;
+    })
+    .await;
+    let count = || async {
+        app.state
+            .db
+            .read(|conn| Ok(auth_challenges::table.count().get_result::<i64>(conn)?))
+            .await
+            .unwrap()
+    };
+    app.post(
+        "/auth/challenges",
+        None,
+        &json!({"did": Identity::random().did}),
+    )
+    .await
+    .expect(201);
+    assert_eq!(count().await, 1);
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    corroborate_backend::app::maintain(&app.state).await;
+    assert_eq!(count().await, 0, "an expired challenge is deleted");
+}
+on_both!(maintenance_purges_what_only_served_a_moment);

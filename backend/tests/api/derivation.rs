@@ -465,6 +465,20 @@ async fn residence_established_then_revoked(dialect: Dialect) {
         .await
         .expect_problem(400, "invalid_parameter");
 
+    // The municipality's operator revokes the status credential by hand first (through the VC
+    // API); the re-evaluation below must still withdraw the decision.
+    app.post(
+        "/credentials/status",
+        Some(&world.gov.token),
+        &json!({
+            "credentialId": status_credential["id"],
+            "credentialStatus": {"type": "BitstringStatusListEntry", "statusPurpose": "revocation"},
+            "status": true,
+        }),
+    )
+    .await
+    .expect(200);
+
     // Neighbour 1 revokes their attestation: their wallet re-signs their list, the service
     // publishes it and re-evaluates: 1.5 + 1 = 2.5 < 3, insufficient; the status is revoked.
     let (list1, _) = &mut lists[0];

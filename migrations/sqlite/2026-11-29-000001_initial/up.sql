@@ -242,7 +242,7 @@ CREATE TABLE decision_input_entries (
     status_list TEXT NOT NULL,
     status_index BIGINT NOT NULL,
     status_purpose TEXT NOT NULL,
-    PRIMARY KEY (decision_id, position, status_purpose)
+    PRIMARY KEY (decision_id, position, status_list, status_index)
 );
 CREATE INDEX decision_input_entries_entry ON decision_input_entries (status_list, status_index);
 
