@@ -460,15 +460,20 @@ impl BundleRegistry {
         let mut accreditations = HashMap::new();
         let mut persons = HashMap::new();
         for did in dids {
+            let all = general.accreditations(did);
+            // Only a DID with a neighbour accreditation needs the area-filtered view.
+            let neighbour = all
+                .iter()
+                .any(|a| a.category == crate::registry::NEIGHBOUR_CATEGORY);
             let found = match areas.get(did) {
-                Some(area) => crate::registry::snapshot_in(
+                Some(area) if neighbour => crate::registry::snapshot_in(
                     conn,
                     std::slice::from_ref(did),
                     Some(area.as_str()),
                     at,
                 )?
                 .accreditations(did),
-                None => general.accreditations(did),
+                _ => all,
             };
             accreditations.insert(did.clone(), found);
             if let Some(person) = general.person(did) {
@@ -791,7 +796,16 @@ fn issue_status_credential(
             "established": record.agreed.clone().unwrap_or_else(|| json!({})),
         },
     });
-    crate::issuance::issue_in(conn, state, &issuer_id, unsigned, at)
+    // eddsa-jcs-2022: a status credential is checked often, offline too, and needs no JSON-LD
+    // processing to verify.
+    crate::issuance::issue_with(
+        conn,
+        state,
+        &issuer_id,
+        unsigned,
+        at,
+        corroborate_verifier::proof::Cryptosuite::EddsaJcs2022,
+    )
 }
 
 type DecisionRow = (
