@@ -62,8 +62,9 @@ pub fn snapshot_in(
 /// (postcode), from `at`, controller = the person id (or the DID when unknown), person and
 /// household from `persons` when bound, jurisdiction = `jurisdiction` (the country, e.g.
 /// "BE"), basis "residence established by decision <id>", source_decision = `decision_id`,
-/// granted_by "system". Audit-logged with actor "system". One per decision: a second call is a
-/// no-op.
+/// granted_by "system". Not audit-logged: no administrator acted, the row and its decision are
+/// the trace, and the append-only log must not keep a citizen's DID. One per decision: a second
+/// call is a no-op.
 pub fn grant_neighbour_in(
     conn: &mut AnyConnection,
     at: DateTime<Utc>,
@@ -76,7 +77,7 @@ pub fn grant_neighbour_in(
 }
 
 /// Withdraws (revokes, not for cause, with `reason`) the neighbour accreditation granted from
-/// `decision_id`, if there is one still standing; audit-logged with actor "system".
+/// `decision_id`, if there is one still standing (not audit-logged, as the grant).
 pub fn withdraw_neighbour_in(
     conn: &mut AnyConnection,
     at: DateTime<Utc>,

@@ -27,7 +27,7 @@ use std::collections::BTreeMap;
 pub const NEIGHBOUR_CATEGORY: &str = "neighbour";
 /// The fact type a `neighbour` accreditation covers.
 pub const NEIGHBOUR_FACT_TYPE: &str = "ResidenceAttestation";
-/// How automatic acts appear in `granted_by`, `revoked_by` and the audit log.
+/// How automatic acts appear in `granted_by` and `revoked_by` (they are not audit-logged).
 pub const SYSTEM_ACTOR: &str = "system";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -753,6 +753,11 @@ fn revoke_row(
     if changed != 1 {
         return Ok(false);
     }
+    if actor == SYSTEM_ACTOR {
+        // An automatic withdrawal, like the automatic grant, is no administrative act (and the
+        // append-only log must not keep a citizen's DID): its trace is the row itself.
+        return Ok(true);
+    }
     audit::record(
         conn,
         at,
@@ -873,23 +878,13 @@ pub fn grant_neighbour(
         source_decision: Some(decision_id.to_owned()),
         revocation_recorded_at: None,
     };
+    // Not audit-logged: an automatic grant is no administrative act, it is traceable through its
+    // `source_decision` and `granted_by`, and it must stay erasable (the audit log is
+    // append-only and would keep the citizen's DID for ever).
     diesel::insert_into(accreditations::table)
         .values(&row)
         .execute(conn)?;
-    audit::record(
-        conn,
-        at,
-        SYSTEM_ACTOR,
-        "registry.neighbour.grant",
-        &row.id,
-        json!({
-            "did": row.did,
-            "area": area,
-            "jurisdiction": jurisdiction,
-            "person": row.person,
-            "source_decision": decision_id,
-        }),
-    )
+    Ok(())
 }
 
 /// See [`super::withdraw_neighbour_in`].
