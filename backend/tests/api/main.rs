@@ -11,6 +11,7 @@ mod basics;
 mod derivation;
 mod erasure;
 mod exchange;
+mod fetch;
 mod issuance;
 mod migrations;
 mod registry;
