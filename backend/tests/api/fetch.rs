@@ -96,7 +96,8 @@ async fn limits_hold_where_fetching_is_allowed() {
     open.get_json(&format!("{base}/ok.json")).await.unwrap();
     assert_eq!(hits.load(Ordering::SeqCst), 1);
 
-    let cases: [(&str, fn(&FetchError) -> bool); 5] = [
+    type Expected = fn(&FetchError) -> bool;
+    let cases: [(&str, Expected); 5] = [
         ("/big.json", |e| matches!(e, FetchError::TooLarge { .. })),
         ("/duplicate.json", |e| {
             matches!(e, FetchError::NotJson { .. })
