@@ -825,25 +825,45 @@ type DecisionRow = (
     Option<i64>,
 );
 
+/// The columns a [`DecisionRow`] is read from.
+type DecisionColumns = (
+    decisions::id,
+    decisions::verifier_did,
+    decisions::subject,
+    decisions::policy_id,
+    decisions::policy_version,
+    decisions::fact_type,
+    decisions::outcome,
+    decisions::decided_at,
+    decisions::explanation,
+    decisions::agreed_claims,
+    decisions::status_credential_id,
+    decisions::holds,
+    decisions::reevaluation,
+    decisions::erased_at,
+);
+
+const DECISION_COLUMNS: DecisionColumns = (
+    decisions::id,
+    decisions::verifier_did,
+    decisions::subject,
+    decisions::policy_id,
+    decisions::policy_version,
+    decisions::fact_type,
+    decisions::outcome,
+    decisions::decided_at,
+    decisions::explanation,
+    decisions::agreed_claims,
+    decisions::status_credential_id,
+    decisions::holds,
+    decisions::reevaluation,
+    decisions::erased_at,
+);
+
 fn load_view(conn: &mut AnyConnection, public_url: &str, id: &str) -> ApiResult<DecisionView> {
     let row: Option<DecisionRow> = decisions::table
         .filter(decisions::id.eq(id))
-        .select((
-            decisions::id,
-            decisions::verifier_did,
-            decisions::subject,
-            decisions::policy_id,
-            decisions::policy_version,
-            decisions::fact_type,
-            decisions::outcome,
-            decisions::decided_at,
-            decisions::explanation,
-            decisions::agreed_claims,
-            decisions::status_credential_id,
-            decisions::holds,
-            decisions::reevaluation,
-            decisions::erased_at,
-        ))
+        .select(DECISION_COLUMNS)
         .first(conn)
         .optional()?;
     let row = row.ok_or_else(|| ApiError::not_found("decision"))?;
@@ -986,22 +1006,7 @@ async fn list(state: &AppState, owner: Owner, query: DecisionQuery) -> ApiResult
                 .order((decisions::decided_at.desc(), decisions::id.asc()))
                 .limit(limit)
                 .offset(offset)
-                .select((
-                    decisions::id,
-                    decisions::verifier_did,
-                    decisions::subject,
-                    decisions::policy_id,
-                    decisions::policy_version,
-                    decisions::fact_type,
-                    decisions::outcome,
-                    decisions::decided_at,
-                    decisions::explanation,
-                    decisions::agreed_claims,
-                    decisions::status_credential_id,
-                    decisions::holds,
-                    decisions::reevaluation,
-                    decisions::erased_at,
-                ))
+                .select(DECISION_COLUMNS)
                 .load(conn)?;
             Ok((rows, total))
         })
@@ -1077,17 +1082,7 @@ pub async fn reevaluate_withdrawn(
                     } else {
                         "revoked"
                     };
-                    diesel::update(
-                        decision_inputs::table
-                            .filter(decision_inputs::decision_id.eq(&decision_id))
-                            .filter(decision_inputs::position.eq(position))
-                            .filter(decision_inputs::withdrawn_at.is_null()),
-                    )
-                    .set((
-                        decision_inputs::withdrawn_at.eq(now),
-                        decision_inputs::withdrawn_because.eq(because),
-                    ))
-                    .execute(conn)?;
+                    mark_withdrawn(conn, &decision_id, position, because, now)?;
                     affected.insert(decision_id);
                 }
             }
@@ -1103,6 +1098,29 @@ pub async fn reevaluate_withdrawn(
     for id in changed {
         tracing::info!(decision = %id, "decision no longer holds: its status credential is revoked");
     }
+    Ok(())
+}
+
+/// Records that an input stopped counting (`because`: revoked, suspended, expired) at `at`
+/// (Unix ms); the first reason stands.
+fn mark_withdrawn(
+    conn: &mut AnyConnection,
+    decision_id: &str,
+    position: i32,
+    because: &str,
+    at: i64,
+) -> Result<(), StoreError> {
+    diesel::update(
+        decision_inputs::table
+            .filter(decision_inputs::decision_id.eq(decision_id))
+            .filter(decision_inputs::position.eq(position))
+            .filter(decision_inputs::withdrawn_at.is_null()),
+    )
+    .set((
+        decision_inputs::withdrawn_at.eq(at),
+        decision_inputs::withdrawn_because.eq(because),
+    ))
+    .execute(conn)?;
     Ok(())
 }
 
@@ -1276,17 +1294,7 @@ pub async fn sweep(state: &web::Data<AppState>) -> ApiResult<usize> {
             .write::<_, ApiError, _>(move |conn| {
                 let mut affected = BTreeSet::new();
                 for (decision_id, position) in expired {
-                    diesel::update(
-                        decision_inputs::table
-                            .filter(decision_inputs::decision_id.eq(&decision_id))
-                            .filter(decision_inputs::position.eq(position))
-                            .filter(decision_inputs::withdrawn_at.is_null()),
-                    )
-                    .set((
-                        decision_inputs::withdrawn_at.eq(now_ms),
-                        decision_inputs::withdrawn_because.eq("expired"),
-                    ))
-                    .execute(conn)?;
+                    mark_withdrawn(conn, &decision_id, position, "expired", now_ms)?;
                     affected.insert(decision_id);
                 }
                 for decision_id in affected {
