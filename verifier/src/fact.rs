@@ -93,6 +93,49 @@ fn register_id(fields: &Map<String, Value>) -> Option<String> {
     (!id.is_empty()).then_some(id)
 }
 
+/// JSON pointers (RFC 6901, relative to the credential subject) of every requested claim that
+/// `stated` does not state the same way.
+///
+/// Each leaf of `requested` (a string, number, boolean, null or array) is compared with the value
+/// at the same path in `stated`, both [normalized](normalize_claims): NFC and white-space folding,
+/// never case. Members the credential states beyond those requested are the attester's to add
+/// (another language of a street name, a register identifier) and are not differences.
+pub fn claim_differences(
+    requested: &Map<String, Value>,
+    stated: &Map<String, Value>,
+) -> Vec<String> {
+    let mut differences = Vec::new();
+    for (name, wanted) in requested {
+        compare(
+            wanted,
+            stated.get(name),
+            &pointer("", name),
+            &mut differences,
+        );
+    }
+    differences
+}
+
+fn compare(wanted: &Value, found: Option<&Value>, path: &str, out: &mut Vec<String>) {
+    match (wanted, found) {
+        (Value::Object(wanted), Some(Value::Object(found))) => {
+            for (name, value) in wanted {
+                compare(value, found.get(name), &pointer(path, name), out);
+            }
+        }
+        (Value::Object(_), _) | (_, None) => out.push(path.to_owned()),
+        (wanted, Some(found)) => {
+            if normalize_claims(wanted) != normalize_claims(found) {
+                out.push(path.to_owned());
+            }
+        }
+    }
+}
+
+fn pointer(base: &str, name: &str) -> String {
+    format!("{base}/{}", name.replace('~', "~0").replace('/', "~1"))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {

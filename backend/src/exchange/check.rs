@@ -18,7 +18,7 @@ use crate::fetch::{Resolver, StatusLists};
 use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use corroborate_verifier::credential::{Credential, VC_V2_CONTEXT, rfc3339};
-use corroborate_verifier::fact::normalize_claims;
+pub use corroborate_verifier::fact::claim_differences;
 use corroborate_verifier::schema::{self, CORROBORATE_V1_CONTEXT_URL, SchemaError};
 use corroborate_verifier::verification::{
     Check, CheckOutcome, CredentialReport, Verdict, VerifyOptions, verify_credential,
@@ -110,49 +110,6 @@ pub fn check_requested_claims(
         ))),
         Err(unavailable @ SchemaError::Unavailable { .. }) => Err(ApiError::internal(unavailable)),
     }
-}
-
-/// JSON pointers (RFC 6901, relative to the credential subject) of every requested claim that
-/// `stated` does not state the same way.
-///
-/// Each leaf of `requested` (a string, number, boolean, null or array) is compared with the value
-/// at the same path in `stated`, both [normalized](normalize_claims): NFC and white-space folding,
-/// never case. Members the credential states beyond those requested are the attester's to add
-/// (another language of a street name, a register identifier) and are not differences.
-pub fn claim_differences(
-    requested: &Map<String, Value>,
-    stated: &Map<String, Value>,
-) -> Vec<String> {
-    let mut differences = Vec::new();
-    for (name, wanted) in requested {
-        compare(
-            wanted,
-            stated.get(name),
-            &pointer("", name),
-            &mut differences,
-        );
-    }
-    differences
-}
-
-fn compare(wanted: &Value, found: Option<&Value>, path: &str, out: &mut Vec<String>) {
-    match (wanted, found) {
-        (Value::Object(wanted), Some(Value::Object(found))) => {
-            for (name, value) in wanted {
-                compare(value, found.get(name), &pointer(path, name), out);
-            }
-        }
-        (Value::Object(_), _) | (_, None) => out.push(path.to_owned()),
-        (wanted, Some(found)) => {
-            if normalize_claims(wanted) != normalize_claims(found) {
-                out.push(path.to_owned());
-            }
-        }
-    }
-}
-
-fn pointer(base: &str, name: &str) -> String {
-    format!("{base}/{}", name.replace('~', "~0").replace('/', "~1"))
 }
 
 /// What an accepted credential's status check found.
