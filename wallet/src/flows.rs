@@ -1,0 +1,939 @@
+//! The wallet's flows with the service, for each role a person plays:
+//!
+//! - **citizen**: ask attesters for an attestation ([`Agent::request`]), follow the answers
+//!   ([`Agent::progress`]), collect them, each checked before it is kept ([`Agent::collect`]);
+//!   present to a government verifier exactly the credentials its policy needs, bound to its
+//!   challenge and audience, and keep the status credential it issues ([`Agent::present`]);
+//! - **person attester** (neighbour, parent, physician): review a request ([`Agent::review`]),
+//!   sign it with my own key and an entry on my own revocation list ([`Agent::attest`]) or
+//!   decline it; later revoke what I signed by re-signing my list ([`Agent::revoke`]).
+//!
+//! Every flow reads the clock and randomness through the platform traits, and writes what it
+//! keeps in one batch after the service has answered: a failure leaves the wallet as it was.
+
+use crate::check::{Accepted, Expectation, Refusal, check_received};
+use crate::client::{ClientError, Service, Session, text_of};
+use crate::identity::{self, IdentityError, Signer};
+use crate::platform::{Clock, Entropy, EntropyRng, Method, Storage, Transport};
+use crate::records::{
+    CachedRecord, CredentialKind, CredentialRecord, Disclosed, GivenRecord, IdentityRecord,
+    PresentationRecord, RequestRecord, StatusListRecord,
+};
+use crate::resolve::Online;
+use crate::store::{Batch, Wallet, WalletError};
+use chrono::{DateTime, Utc};
+use corroborate_verifier::credential::{Credential, VC_V2_CONTEXT, rfc3339};
+use corroborate_verifier::presentation::{Binding, sign_presentation};
+use corroborate_verifier::proof::{self, Cryptosuite, ProofOptions};
+use corroborate_verifier::schema::CORROBORATE_V1_CONTEXT_URL;
+use corroborate_verifier::status::{BitstringBuilder, StatusPurpose, status_list_credential};
+use serde_json::{Map, Value, json};
+
+/// The platform the flows run on.
+pub struct Env<T: Transport, C: Clock, E: Entropy> {
+    pub transport: T,
+    pub clock: C,
+    pub entropy: E,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    #[error(transparent)]
+    Wallet(#[from] WalletError),
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+    #[error(transparent)]
+    Service(#[from] ClientError),
+    #[error("this wallet has no {what} {id}")]
+    NotFound { what: &'static str, id: String },
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the credential was refused: {0}")]
+    Refused(#[from] Refusal),
+    #[error("signing failed: {0}")]
+    Signing(String),
+}
+
+/// What a citizen asks attesters for.
+#[derive(Debug, Clone)]
+pub struct Ask {
+    pub fact_type: String,
+    /// Members of the credential subject the attesters are asked to state.
+    pub claims: Value,
+    pub addressed_to: Vec<String>,
+    /// Also make a one-time link, for an attester whose DID I do not know.
+    pub open_link: bool,
+    pub expires_in_days: Option<i64>,
+    pub note: Option<String>,
+}
+
+/// What a collection brought.
+#[derive(Debug)]
+pub struct Collection {
+    /// Checked and stored.
+    pub stored: Vec<CredentialRecord>,
+    /// Refused, with the attester and why: not stored.
+    pub refused: Vec<(String, Refusal)>,
+    /// Attesters who declined, with their reason.
+    pub declined: Vec<(String, Option<String>)>,
+    /// The request's state afterwards.
+    pub state: String,
+}
+
+/// A request an attester is looking at: by its id (addressed to me) or its open link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Addressed(String),
+    /// The link's token (the last segment of the link).
+    Link(String),
+}
+
+impl Target {
+    /// A request id, or an open link (its URL or token).
+    pub fn parse(text: &str) -> Target {
+        let text = text.trim();
+        match text.split_once("/attestation-requests/open/") {
+            Some((_, token)) => Target::Link(token.trim_end_matches('/').to_owned()),
+            None if text.starts_with("open:") => {
+                Target::Link(text.trim_start_matches("open:").to_owned())
+            }
+            None => Target::Addressed(text.to_owned()),
+        }
+    }
+
+    fn review_path(&self) -> String {
+        match self {
+            Target::Addressed(id) => format!("/attestation-requests/{id}"),
+            Target::Link(token) => format!("/attestation-requests/open/{token}"),
+        }
+    }
+
+    fn answer_path(&self) -> String {
+        match self {
+            Target::Addressed(id) => format!("/attestation-requests/{id}/responses"),
+            Target::Link(token) => format!("/attestation-requests/open/{token}/responses"),
+        }
+    }
+}
+
+/// A verifier's request for a presentation, as the wallet shows it before consent.
+#[derive(Debug, Clone)]
+pub struct PresentationAsk {
+    pub challenge: String,
+    pub domain: String,
+    pub verifier: String,
+    pub policy: String,
+    pub policy_version: String,
+    pub policy_title: String,
+    pub policy_owner: String,
+    pub fact_type: String,
+    pub expires: String,
+    pub submit: String,
+}
+
+/// What came of a presentation.
+#[derive(Debug)]
+pub struct Presented {
+    pub record: PresentationRecord,
+    /// The decision as the verifier returned it, with its explanation.
+    pub decision: Value,
+    /// The status credential, checked and stored, when the fact was established.
+    pub status: Option<CredentialRecord>,
+}
+
+/// A wallet acting with one service.
+pub struct Agent<'a, S: Storage, T: Transport, C: Clock, E: Entropy> {
+    pub wallet: &'a Wallet<S>,
+    pub env: &'a Env<T, C, E>,
+    pub service: Service<'a, T>,
+}
+
+impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
+    pub fn new(wallet: &'a Wallet<S>, env: &'a Env<T, C, E>, service: &str) -> Self {
+        Agent {
+            wallet,
+            env,
+            service: Service::new(service, &env.transport),
+        }
+    }
+
+    fn rng(&self) -> EntropyRng<'_, E> {
+        EntropyRng(&self.env.entropy)
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.env.clock.now()
+    }
+
+    /// Signs `identity` in.
+    pub async fn sign_in(&self, identity: &IdentityRecord) -> Result<Session, FlowError> {
+        let signer = identity::signer(identity)?;
+        Ok(self.service.sign_in(&signer, self.now()).await?)
+    }
+
+    // --- Citizen -------------------------------------------------------------------------
+
+    /// Asks attesters for an attestation about `holder`; keeps the request to follow it.
+    pub async fn request(
+        &self,
+        holder: &IdentityRecord,
+        ask: &Ask,
+    ) -> Result<RequestRecord, FlowError> {
+        let session = self.sign_in(holder).await?;
+        let mut body = json!({
+            "fact_type": ask.fact_type,
+            "claims": ask.claims,
+            "addressed_to": ask.addressed_to,
+            "open": ask.open_link,
+        });
+        if let Some(days) = ask.expires_in_days {
+            body["expires_in_days"] = json!(days);
+        }
+        if let Some(note) = &ask.note {
+            body["note"] = json!(note);
+        }
+        let created = self
+            .service
+            .post("/attestation-requests", Some(&session.token), body)
+            .await?;
+        let what = "POST /attestation-requests";
+        let record = RequestRecord {
+            id: text_of(&created, "id", what)?,
+            service: self.service.base().to_owned(),
+            holder: holder.did.clone(),
+            fact_type: ask.fact_type.clone(),
+            claims: ask.claims.clone(),
+            addressed_to: ask.addressed_to.clone(),
+            link: created
+                .get("link")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            created: self.now(),
+            expires: text_of(&created, "expires", what)?,
+            closed: None,
+        };
+        self.wallet.put(&record, &mut self.rng()).await?;
+        Ok(record)
+    }
+
+    async fn own_request(&self, id: &str) -> Result<(RequestRecord, IdentityRecord), FlowError> {
+        let request =
+            self.wallet
+                .get::<RequestRecord>(id)
+                .await?
+                .ok_or_else(|| FlowError::NotFound {
+                    what: "attestation request",
+                    id: id.to_owned(),
+                })?;
+        let holder = identity::find(self.wallet, Some(&request.holder)).await?;
+        Ok((request, holder))
+    }
+
+    /// The request as the service sees it now: every attester's progress.
+    pub async fn progress(&self, id: &str) -> Result<Value, FlowError> {
+        let (_, holder) = self.own_request(id).await?;
+        let session = self.sign_in(&holder).await?;
+        Ok(self
+            .service
+            .get(&format!("/attestation-requests/{id}"), Some(&session.token))
+            .await?)
+    }
+
+    /// Collects the answers to a request: each credential is checked (proof, schema, status,
+    /// about me, stating what I asked, from the attester who answered) and only then stored,
+    /// together, in one batch. The service keeps a collection repeatable for a while, so a
+    /// failure here loses nothing: collecting again gets the same answers.
+    pub async fn collect(&self, id: &str) -> Result<Collection, FlowError> {
+        let (mut request, holder) = self.own_request(id).await?;
+        let session = self.sign_in(&holder).await?;
+        let collected = self
+            .service
+            .post(
+                &format!("/attestation-requests/{id}/collect"),
+                Some(&session.token),
+                json!({}),
+            )
+            .await?;
+        let claims = request.claims.as_object().cloned().unwrap_or_default();
+        let online = Online::new(self.service.base(), &self.env.transport, self.now());
+        let mut stored = Vec::new();
+        let mut refused = Vec::new();
+        for answer in array(&collected, "credentials") {
+            let attester = answer
+                .get("attester")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let credential = answer.get("credential").cloned().unwrap_or(Value::Null);
+            let expected = Expectation {
+                subject: &holder.did,
+                fact_type: Some(&request.fact_type),
+                issuer: Some(&attester),
+                claims: Some(&claims),
+            };
+            match check_received(&credential, &expected, &online, &online, self.now()).await {
+                Ok(accepted) => stored.push(self.credential_record(
+                    &accepted,
+                    CredentialKind::Attestation,
+                    &holder.did,
+                    &request.id,
+                )),
+                Err(refusal) => refused.push((attester, refusal)),
+            }
+        }
+        let declined = array(&collected, "declined")
+            .iter()
+            .map(|d| {
+                (
+                    d.get("attester")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    d.get("reason").and_then(Value::as_str).map(str::to_owned),
+                )
+            })
+            .collect();
+        let state = collected
+            .get("state")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let mut batch = Batch::new();
+        let mut rng = self.rng();
+        for record in &stored {
+            batch.put(self.wallet, record, &mut rng)?;
+        }
+        if state != "open" {
+            request.closed = Some(self.now());
+        }
+        batch.put(self.wallet, &request, &mut rng)?;
+        self.cache(&mut batch, online.fetched())?;
+        self.wallet.commit(batch).await?;
+        Ok(Collection {
+            stored,
+            refused,
+            declined,
+            state,
+        })
+    }
+
+    /// Keeps a credential handed over outside the exchange (an organisation's portal, a file),
+    /// after the same checks as a collected one: it must be about `holder` and verify in full.
+    pub async fn import(
+        &self,
+        holder: &IdentityRecord,
+        credential: &Value,
+    ) -> Result<CredentialRecord, FlowError> {
+        let online = Online::new(self.service.base(), &self.env.transport, self.now());
+        let expected = Expectation {
+            subject: &holder.did,
+            fact_type: None,
+            issuer: None,
+            claims: None,
+        };
+        let accepted = check_received(credential, &expected, &online, &online, self.now()).await?;
+        let kind = if accepted.credential.fact_type() == Some("DerivedStatusCredential") {
+            CredentialKind::Status
+        } else {
+            CredentialKind::Attestation
+        };
+        let record = self.credential_record(&accepted, kind, &holder.did, "import");
+        let mut batch = Batch::new();
+        batch.put(self.wallet, &record, &mut self.rng())?;
+        self.cache(&mut batch, online.fetched())?;
+        self.wallet.commit(batch).await?;
+        Ok(record)
+    }
+
+    /// Withdraws a request: the service deletes it, and the wallet marks it closed.
+    pub async fn withdraw(&self, id: &str) -> Result<(), FlowError> {
+        let (mut request, holder) = self.own_request(id).await?;
+        let session = self.sign_in(&holder).await?;
+        self.service
+            .call(
+                Method::Delete,
+                &format!("/attestation-requests/{id}"),
+                Some(&session.token),
+                None,
+            )
+            .await?;
+        request.closed = Some(self.now());
+        self.wallet.put(&request, &mut self.rng()).await?;
+        Ok(())
+    }
+
+    fn credential_record(
+        &self,
+        accepted: &Accepted,
+        kind: CredentialKind,
+        holder: &str,
+        source: &str,
+    ) -> CredentialRecord {
+        let credential = &accepted.credential;
+        CredentialRecord {
+            id: credential
+                .id()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("sha256:{}", credential.fingerprint())),
+            kind,
+            holder: holder.to_owned(),
+            issuer: credential.issuer().to_owned(),
+            fact_type: credential.fact_type().unwrap_or_default().to_owned(),
+            received: self.now(),
+            source: source.to_owned(),
+            credential: credential.json().clone(),
+        }
+    }
+
+    fn cache(&self, batch: &mut Batch, fetched: Vec<CachedRecord>) -> Result<(), FlowError> {
+        let mut rng = self.rng();
+        for cached in &fetched {
+            batch.put(self.wallet, cached, &mut rng)?;
+        }
+        Ok(())
+    }
+
+    // --- Attester ------------------------------------------------------------------------
+
+    /// The requests addressed to `attester`.
+    pub async fn inbox(&self, attester: &IdentityRecord) -> Result<Vec<Value>, FlowError> {
+        let session = self.sign_in(attester).await?;
+        let inbox = self
+            .service
+            .get("/attestation-requests/inbox", Some(&session.token))
+            .await?;
+        Ok(match inbox {
+            Value::Array(items) => items,
+            other => array(&other, "requests"),
+        })
+    }
+
+    /// One request, exactly as the attester will be asked to sign it.
+    pub async fn review(
+        &self,
+        attester: &IdentityRecord,
+        target: &Target,
+    ) -> Result<Value, FlowError> {
+        let session = self.sign_in(attester).await?;
+        self.review_with(&session, target).await
+    }
+
+    async fn review_with(&self, session: &Session, target: &Target) -> Result<Value, FlowError> {
+        Ok(self
+            .service
+            .get(&target.review_path(), Some(&session.token))
+            .await?)
+    }
+
+    /// Signs what `target` asks, as `attester` in `relation` (`{"role": "neighbour", "since":
+    /// "2019-04-01"}`), with an entry on my own revocation list, and sends it. Keeps a note of
+    /// it so I can revoke it later.
+    pub async fn attest(
+        &self,
+        attester: &IdentityRecord,
+        target: &Target,
+        relation: Value,
+        suite: Cryptosuite,
+    ) -> Result<GivenRecord, FlowError> {
+        let session = self.sign_in(attester).await?;
+        let request = self.review_with(&session, target).await?;
+        let what = "the request";
+        let subject = text_of(&request, "subject", what)?;
+        let fact_type = text_of(&request, "fact_type", what)?;
+        let request_id = text_of(&request, "id", what)?;
+        let Some(Value::Object(claims)) = request.get("claims") else {
+            return Err(FlowError::Invalid(
+                "the request no longer holds its claims (closed or expired): there is nothing to \
+                 sign"
+                    .into(),
+            ));
+        };
+        if subject == attester.did {
+            return Err(FlowError::Invalid(
+                "this request is about you: you cannot attest for yourself".into(),
+            ));
+        }
+        let (signed, given, batch) = self
+            .sign_for(
+                attester,
+                &session,
+                &subject,
+                &fact_type,
+                claims,
+                relation,
+                suite,
+                &request_id,
+            )
+            .await?;
+        self.service
+            .post(
+                &target.answer_path(),
+                Some(&session.token),
+                json!({"credential": signed}),
+            )
+            .await?;
+        self.wallet.commit(batch).await?;
+        Ok(given)
+    }
+
+    /// Signs an attestation about `subject` directly, without a request (an organisation's own
+    /// signer, or a person handing it over in another way), with an entry on my revocation list.
+    /// Returns the signed credential; the wallet keeps a note of it for revocation.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn issue(
+        &self,
+        attester: &IdentityRecord,
+        subject: &str,
+        fact_type: &str,
+        claims: &Value,
+        relation: Value,
+        suite: Cryptosuite,
+    ) -> Result<(Value, GivenRecord), FlowError> {
+        let Value::Object(claims) = claims else {
+            return Err(FlowError::Invalid(
+                "the claims must be a JSON object".into(),
+            ));
+        };
+        if subject == attester.did {
+            return Err(FlowError::Invalid(
+                "you cannot attest a fact about yourself".into(),
+            ));
+        }
+        let session = self.sign_in(attester).await?;
+        let (signed, given, batch) = self
+            .sign_for(
+                attester, &session, subject, fact_type, claims, relation, suite, "direct",
+            )
+            .await?;
+        // Checked as a citizen's wallet will check it, before it leaves this one.
+        let online = Online::new(self.service.base(), &self.env.transport, self.now());
+        let expected = Expectation {
+            subject,
+            fact_type: Some(fact_type),
+            issuer: Some(&attester.did),
+            claims: Some(claims),
+        };
+        check_received(&signed, &expected, &online, &online, self.now()).await?;
+        self.wallet.commit(batch).await?;
+        Ok((signed, given))
+    }
+
+    /// Builds and signs an attestation with a fresh entry on my list; the batch holds what the
+    /// wallet keeps of it, to commit once it is delivered.
+    #[allow(clippy::too_many_arguments)]
+    async fn sign_for(
+        &self,
+        attester: &IdentityRecord,
+        session: &Session,
+        subject: &str,
+        fact_type: &str,
+        claims: &Map<String, Value>,
+        relation: Value,
+        suite: Cryptosuite,
+        request_id: &str,
+    ) -> Result<(Value, GivenRecord, Batch), FlowError> {
+        let (list, mut batch) = self.own_list(attester, session).await?;
+        let index = self.reserve(&list, session).await?;
+        let id = format!("urn:uuid:{}", uuid_v4(&self.env.entropy));
+        let mut credential_subject = Map::new();
+        credential_subject.insert("id".into(), json!(subject));
+        credential_subject.insert("attesterRelation".into(), relation);
+        credential_subject.extend(claims.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let now = self.now();
+        let credential = json!({
+            "@context": [VC_V2_CONTEXT, CORROBORATE_V1_CONTEXT_URL],
+            "id": id,
+            "type": ["VerifiableCredential", fact_type],
+            "issuer": attester.did,
+            "validFrom": rfc3339(now),
+            "credentialSubject": credential_subject,
+            "credentialStatus": {
+                "id": format!("{}#{index}", list.url),
+                "type": "BitstringStatusListEntry",
+                "statusPurpose": "revocation",
+                "statusListIndex": index.to_string(),
+                "statusListCredential": list.url,
+            },
+        });
+        let signer = identity::signer(attester)?;
+        let signed = sign(&credential, &signer, suite, now).await?;
+        let given = GivenRecord {
+            id,
+            attester: attester.did.clone(),
+            subject: subject.to_owned(),
+            fact_type: fact_type.to_owned(),
+            request: request_id.to_owned(),
+            signed: now,
+            list: list.id.clone(),
+            index,
+            revoked: None,
+        };
+        batch.put(self.wallet, &given, &mut self.rng())?;
+        Ok((signed, given, batch))
+    }
+
+    /// Declines what `target` asks, with a reason for the citizen.
+    pub async fn decline(
+        &self,
+        attester: &IdentityRecord,
+        target: &Target,
+        reason: Option<&str>,
+    ) -> Result<(), FlowError> {
+        let session = self.sign_in(attester).await?;
+        self.service
+            .post(
+                &target.answer_path(),
+                Some(&session.token),
+                json!({"decline": {"reason": reason}}),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// My revocation list on this service, created (and its first, empty version signed and
+    /// published) when I have none. The batch holds the new list's record, to be committed
+    /// with what uses it.
+    async fn own_list(
+        &self,
+        attester: &IdentityRecord,
+        session: &Session,
+    ) -> Result<(StatusListRecord, Batch), FlowError> {
+        let mut batch = Batch::new();
+        if let Some(list) = self
+            .wallet
+            .all::<StatusListRecord>()
+            .await?
+            .into_iter()
+            .find(|list| list.owner == attester.did && list.service == self.service.base())
+        {
+            return Ok((list, batch));
+        }
+        let created = self
+            .service
+            .post(
+                "/status-lists",
+                Some(&session.token),
+                json!({"purpose": "revocation"}),
+            )
+            .await?;
+        let list = StatusListRecord {
+            id: text_of(&created, "id", "POST /status-lists")?,
+            service: self.service.base().to_owned(),
+            url: text_of(&created, "url", "POST /status-lists")?,
+            owner: attester.did.clone(),
+            revoked: Vec::new(),
+        };
+        // Kept at once: the list exists on the service from now on.
+        self.wallet.put(&list, &mut self.rng()).await?;
+        self.publish(attester, &list, session).await?;
+        batch.put(self.wallet, &list, &mut self.rng())?;
+        Ok((list, batch))
+    }
+
+    async fn reserve(&self, list: &StatusListRecord, session: &Session) -> Result<u64, FlowError> {
+        let reserved = self
+            .service
+            .post(
+                &format!("/status-lists/{}/entries", list.id),
+                Some(&session.token),
+                json!({}),
+            )
+            .await?;
+        reserved
+            .get("index")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| {
+                FlowError::Service(ClientError::Unexpected {
+                    what: "POST /status-lists/{id}/entries".into(),
+                    reason: "no `index`".into(),
+                })
+            })
+    }
+
+    /// Signs the list as it stands in the wallet and has the service publish it.
+    async fn publish(
+        &self,
+        owner: &IdentityRecord,
+        list: &StatusListRecord,
+        session: &Session,
+    ) -> Result<(), FlowError> {
+        let mut bits = BitstringBuilder::minimum();
+        for index in &list.revoked {
+            bits.set(*index)
+                .map_err(|e| FlowError::Invalid(format!("index {index}: {e}")))?;
+        }
+        // A second earlier than now: the service refuses a list valid only in the future.
+        let valid_from = self.now() - chrono::Duration::seconds(1);
+        let unsigned = status_list_credential(
+            &owner.did,
+            &list.url,
+            StatusPurpose::Revocation,
+            &bits,
+            valid_from,
+        );
+        let signer = identity::signer(owner)?;
+        let signed = sign(&unsigned, &signer, Cryptosuite::EddsaJcs2022, self.now()).await?;
+        self.service
+            .call(
+                Method::Put,
+                &format!("/status-lists/{}", list.id),
+                Some(&session.token),
+                Some(signed),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Revokes an attestation I gave: sets its bit on my list, re-signs the list in this wallet
+    /// and has the service publish it. Publishing again is harmless, so a failure after the
+    /// service took the list is repaired by revoking again.
+    pub async fn revoke(&self, given_id: &str) -> Result<GivenRecord, FlowError> {
+        let mut given = self
+            .wallet
+            .get::<GivenRecord>(given_id)
+            .await?
+            .ok_or_else(|| FlowError::NotFound {
+                what: "attestation given with id",
+                id: given_id.to_owned(),
+            })?;
+        let mut list = self
+            .wallet
+            .get::<StatusListRecord>(&given.list)
+            .await?
+            .ok_or_else(|| FlowError::NotFound {
+                what: "status list",
+                id: given.list.clone(),
+            })?;
+        let attester = identity::find(self.wallet, Some(&given.attester)).await?;
+        if !list.revoked.contains(&given.index) {
+            list.revoked.push(given.index);
+            list.revoked.sort_unstable();
+        }
+        let session = self.sign_in(&attester).await?;
+        self.publish(&attester, &list, &session).await?;
+        given.revoked.get_or_insert(self.now());
+        let mut batch = Batch::new();
+        let mut rng = self.rng();
+        batch.put(self.wallet, &list, &mut rng)?;
+        batch.put(self.wallet, &given, &mut rng)?;
+        self.wallet.commit(batch).await?;
+        Ok(given)
+    }
+
+    // --- Presenting ----------------------------------------------------------------------
+
+    /// What a verifier asks: `challenge` is the challenge or the request's URL.
+    pub async fn presentation_request(
+        &self,
+        challenge: &str,
+    ) -> Result<PresentationAsk, FlowError> {
+        let path = match challenge.split_once("/presentation-requests/") {
+            Some((_, rest)) => format!(
+                "/presentation-requests/{}",
+                rest.trim_end_matches('/')
+                    .trim_end_matches("/presentations")
+            ),
+            None => format!("/presentation-requests/{}", challenge.trim()),
+        };
+        let asked = self.service.get(&path, None).await?;
+        let what = "the presentation request";
+        let policy = asked.get("policy").cloned().unwrap_or(Value::Null);
+        Ok(PresentationAsk {
+            challenge: text_of(&asked, "challenge", what)?,
+            domain: text_of(&asked, "domain", what)?,
+            verifier: text_of(&asked, "verifier", what)?,
+            policy: text_of(&policy, "id", what)?,
+            policy_version: text_of(&policy, "version", what)?,
+            policy_title: text_of(&policy, "title", what)?,
+            policy_owner: text_of(&policy, "owner", what)?,
+            fact_type: text_of(&policy, "fact_type", what)?,
+            expires: text_of(&asked, "expires", what)?,
+            submit: text_of(&asked, "submit", what)?,
+        })
+    }
+
+    /// The credentials `holder` would disclose for `ask`: their attestations of the policy's
+    /// fact type, valid now; or exactly those named in `chosen` (ids), each of which must be one.
+    pub async fn selection(
+        &self,
+        holder: &IdentityRecord,
+        ask: &PresentationAsk,
+        chosen: &[String],
+    ) -> Result<Vec<CredentialRecord>, FlowError> {
+        let now = self.now();
+        let all = self.wallet.all::<CredentialRecord>().await?;
+        let usable = |record: &CredentialRecord| {
+            record.holder == holder.did
+                && record.kind == CredentialKind::Attestation
+                && record.fact_type == ask.fact_type
+                && Credential::from_value(record.credential.clone())
+                    .is_ok_and(|c| c.check_validity_period(now).is_ok())
+        };
+        if chosen.is_empty() {
+            return Ok(all.into_iter().filter(usable).collect());
+        }
+        chosen
+            .iter()
+            .map(|id| {
+                let record =
+                    all.iter()
+                        .find(|r| &r.id == id)
+                        .ok_or_else(|| FlowError::NotFound {
+                            what: "credential",
+                            id: id.clone(),
+                        })?;
+                if usable(record) {
+                    Ok(record.clone())
+                } else {
+                    Err(FlowError::Invalid(format!(
+                        "credential {id} cannot be presented here: it must be a valid {} about {}",
+                        ask.fact_type, holder.label
+                    )))
+                }
+            })
+            .collect()
+    }
+
+    /// Presents `credentials` for `ask` as `holder`, bound to its challenge and audience; logs
+    /// what was disclosed to whom; checks and keeps the status credential that comes back.
+    pub async fn present(
+        &self,
+        holder: &IdentityRecord,
+        ask: &PresentationAsk,
+        credentials: &[CredentialRecord],
+    ) -> Result<Presented, FlowError> {
+        if credentials.is_empty() {
+            return Err(FlowError::Invalid(format!(
+                "there is nothing to present: this wallet holds no valid {} about {}",
+                ask.fact_type, holder.label
+            )));
+        }
+        let signer = identity::signer(holder)?;
+        let presentation = sign_presentation(
+            &holder.did,
+            credentials.iter().map(|c| c.credential.clone()).collect(),
+            &signer.key,
+            &signer.verification_method,
+            Cryptosuite::EddsaJcs2022,
+            &Binding::for_decision(&ask.challenge, &ask.domain),
+            self.now(),
+        )
+        .await
+        .map_err(|e| FlowError::Signing(e.to_string()))?;
+        let mut record = PresentationRecord {
+            challenge: ask.challenge.clone(),
+            service: self.service.base().to_owned(),
+            holder: holder.did.clone(),
+            verifier: ask.verifier.clone(),
+            policy: ask.policy.clone(),
+            policy_version: ask.policy_version.clone(),
+            presented: self.now(),
+            disclosed: credentials
+                .iter()
+                .map(|c| Disclosed {
+                    credential: c.id.clone(),
+                    issuer: c.issuer.clone(),
+                    fact_type: c.fact_type.clone(),
+                })
+                .collect(),
+            decision: None,
+            outcome: None,
+        };
+        let answer = self
+            .service
+            .post(&ask.submit, None, json!({"presentation": presentation}))
+            .await;
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(error) => {
+                // The verifier may have seen it: the log says so whatever the answer.
+                record.outcome = Some(format!("not decided: {}", error.code().unwrap_or("error")));
+                self.wallet.put(&record, &mut self.rng()).await?;
+                return Err(error.into());
+            }
+        };
+        let decision = answer.get("decision").cloned().unwrap_or(Value::Null);
+        record.decision = decision
+            .get("id")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        record.outcome = decision
+            .get("outcome")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let online = Online::new(self.service.base(), &self.env.transport, self.now());
+        let status = match answer.get("status_credential") {
+            Some(credential) if !credential.is_null() => {
+                let expected = Expectation {
+                    subject: &holder.did,
+                    fact_type: Some("DerivedStatusCredential"),
+                    issuer: None,
+                    claims: None,
+                };
+                let accepted =
+                    check_received(credential, &expected, &online, &online, self.now()).await?;
+                Some(self.credential_record(
+                    &accepted,
+                    CredentialKind::Status,
+                    &holder.did,
+                    record.decision.as_deref().unwrap_or(&ask.challenge),
+                ))
+            }
+            _ => None,
+        };
+        let mut batch = Batch::new();
+        let mut rng = self.rng();
+        batch.put(self.wallet, &record, &mut rng)?;
+        if let Some(status) = &status {
+            batch.put(self.wallet, status, &mut rng)?;
+        }
+        self.cache(&mut batch, online.fetched())?;
+        self.wallet.commit(batch).await?;
+        Ok(Presented {
+            record,
+            decision,
+            status,
+        })
+    }
+}
+
+/// Signs a credential with an assertion proof.
+pub async fn sign(
+    credential: &Value,
+    signer: &Signer,
+    suite: Cryptosuite,
+    now: DateTime<Utc>,
+) -> Result<Value, FlowError> {
+    proof::add_proof(
+        credential,
+        &signer.key,
+        &ProofOptions::assertion(suite, signer.verification_method.clone(), now),
+    )
+    .await
+    .map_err(|e| FlowError::Signing(e.to_string()))
+}
+
+fn array(value: &Value, member: &str) -> Vec<Value> {
+    value
+        .get(member)
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// A random (version 4) UUID from the platform's entropy.
+pub fn uuid_v4(entropy: &impl Entropy) -> String {
+    let mut bytes = [0u8; 16];
+    entropy.fill(&mut bytes);
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex = hex::encode(bytes);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}

@@ -1,0 +1,173 @@
+//! Where the wallet gets what it needs to check a credential: issuers' DID documents and status
+//! lists. Online, through the [`Transport`], remembering what it fetched; offline, from what it
+//! remembered ([`crate::records::CachedRecord`]), with the time each was fetched.
+//!
+//! A `did:web` DID whose host is the service the wallet talks to is resolved at that service's
+//! own URL (its scheme included), so a service run locally over plain HTTP works; any other is
+//! resolved as the did:web method says, over HTTPS.
+
+use crate::platform::{HttpRequest, Method, Transport};
+use crate::records::CachedRecord;
+use chrono::{DateTime, Utc};
+use corroborate_verifier::did::{
+    DidDocument, DidError, DidResolver, LocalResolver, did_web_document_url,
+};
+use corroborate_verifier::json::{Limits, parse};
+use corroborate_verifier::status::{FetchedStatusList, StatusError, StatusListSource};
+use serde_json::Value;
+use std::cell::RefCell;
+
+/// Resolves DIDs and fetches status lists online, keeping a copy of each.
+pub struct Online<'a, T: Transport> {
+    service: String,
+    transport: &'a T,
+    now: DateTime<Utc>,
+    fetched: RefCell<Vec<CachedRecord>>,
+}
+
+impl<'a, T: Transport> Online<'a, T> {
+    pub fn new(service: &str, transport: &'a T, now: DateTime<Utc>) -> Online<'a, T> {
+        Online {
+            service: service.trim_end_matches('/').to_owned(),
+            transport,
+            now,
+            fetched: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// What was fetched, to keep for offline checks.
+    pub fn fetched(&self) -> Vec<CachedRecord> {
+        self.fetched.borrow().clone()
+    }
+
+    /// The URL of a did:web document: at the service when the DID names its host.
+    pub fn did_web_url(&self, did: &str) -> Result<String, DidError> {
+        let rest = did.strip_prefix("did:web:").unwrap_or_default();
+        let mut segments = rest.split(':');
+        let authority = segments.next().unwrap_or_default().replace("%3A", ":");
+        let service_authority = self
+            .service
+            .split_once("://")
+            .map(|(_, rest)| rest)
+            .unwrap_or(&self.service);
+        if !authority.is_empty() && authority == service_authority {
+            let path: Vec<&str> = segments.collect();
+            return Ok(if path.is_empty() {
+                format!("{}/.well-known/did.json", self.service)
+            } else {
+                format!("{}/{}/did.json", self.service, path.join("/"))
+            });
+        }
+        did_web_document_url(did)
+    }
+
+    async fn fetch(&self, url: &str) -> Result<Value, String> {
+        let response = self
+            .transport
+            .send(HttpRequest {
+                method: Method::Get,
+                url: url.to_owned(),
+                bearer: None,
+                body: None,
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        if response.status != 200 {
+            return Err(format!("{url}: HTTP {}", response.status));
+        }
+        parse(&response.body, &Limits::default()).map_err(|e| format!("{url}: {e}"))
+    }
+
+    fn remember(&self, id: &str, value: &Value) {
+        let mut fetched = self.fetched.borrow_mut();
+        fetched.retain(|cached| cached.id != id);
+        fetched.push(CachedRecord {
+            id: id.to_owned(),
+            value: value.clone(),
+            fetched: self.now,
+        });
+    }
+}
+
+impl<T: Transport> DidResolver for Online<'_, T> {
+    async fn resolve(&self, did: &str) -> Result<DidDocument, DidError> {
+        if !did.starts_with("did:web:") {
+            return LocalResolver.resolve(did).await;
+        }
+        let url = self.did_web_url(did)?;
+        let document = self
+            .fetch(&url)
+            .await
+            .map_err(|reason| DidError::ResolutionFailed {
+                did: did.to_owned(),
+                reason,
+            })?;
+        let parsed = DidDocument::from_json_for(did, &document)?;
+        self.remember(did, &document);
+        Ok(parsed)
+    }
+}
+
+impl<T: Transport> StatusListSource for Online<'_, T> {
+    async fn status_list(&self, url: &str) -> Result<Value, StatusError> {
+        Ok(self.status_list_as_of(url).await?.credential)
+    }
+
+    async fn status_list_as_of(&self, url: &str) -> Result<FetchedStatusList, StatusError> {
+        let credential = self
+            .fetch(url)
+            .await
+            .map_err(|detail| StatusError::Retrieval { detail })?;
+        self.remember(url, &credential);
+        Ok(FetchedStatusList {
+            credential,
+            fetched_at: Some(self.now),
+        })
+    }
+}
+
+/// Resolves and finds status lists from what the wallet kept, without any network.
+pub struct Offline {
+    cached: Vec<CachedRecord>,
+}
+
+impl Offline {
+    pub fn new(cached: Vec<CachedRecord>) -> Offline {
+        Offline { cached }
+    }
+
+    fn find(&self, id: &str) -> Option<&CachedRecord> {
+        self.cached.iter().find(|cached| cached.id == id)
+    }
+}
+
+impl DidResolver for Offline {
+    async fn resolve(&self, did: &str) -> Result<DidDocument, DidError> {
+        if !did.starts_with("did:web:") {
+            return LocalResolver.resolve(did).await;
+        }
+        match self.find(did) {
+            Some(cached) => DidDocument::from_json_for(did, &cached.value),
+            None => Err(DidError::ResolutionFailed {
+                did: did.to_owned(),
+                reason: "offline, and this wallet has no copy of its DID document".into(),
+            }),
+        }
+    }
+}
+
+impl StatusListSource for Offline {
+    async fn status_list(&self, url: &str) -> Result<Value, StatusError> {
+        Ok(self.status_list_as_of(url).await?.credential)
+    }
+
+    async fn status_list_as_of(&self, url: &str) -> Result<FetchedStatusList, StatusError> {
+        match self.find(url) {
+            Some(cached) => Ok(FetchedStatusList {
+                credential: cached.value.clone(),
+                fetched_at: Some(cached.fetched),
+            }),
+            None => Err(StatusError::NotAvailable),
+        }
+    }
+}
