@@ -21,7 +21,10 @@
 //! Spaces and line breaks inside a share are ignored, and so is letter case.
 
 use crate::platform::Storage;
-use crate::store::{Header, KdfParams, RecoveryHeader, Wallet, WalletError, decode_b64, is_empty};
+use crate::store::{
+    Header, KdfParams, RecoveryHeader, Wallet, WalletError, check_new_passphrase, decode_b64,
+    is_empty,
+};
 use crate::vault::{self, Key, VaultError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -103,12 +106,7 @@ impl<S: Storage> Wallet<S> {
         params: KdfParams,
         rng: &mut impl CryptoRngCore,
     ) -> Result<Wallet<S>, WalletError> {
-        if new_passphrase.is_empty() {
-            return Err(WalletError::EmptyPassphrase);
-        }
-        params
-            .check()
-            .map_err(|e| WalletError::InvalidKdfParams(e.to_string()))?;
+        check_new_passphrase(new_passphrase, params)?;
         let set = ShareSet::parse(shares)?;
         let (header, rows) = match backup {
             Some(bytes) => {

@@ -297,7 +297,7 @@ pub(crate) async fn is_empty(storage: &impl Storage) -> Result<bool, StorageErro
     Ok(true)
 }
 
-fn check_new_passphrase(passphrase: &str, params: KdfParams) -> Result<(), WalletError> {
+pub(crate) fn check_new_passphrase(passphrase: &str, params: KdfParams) -> Result<(), WalletError> {
     if passphrase.is_empty() {
         return Err(WalletError::EmptyPassphrase);
     }

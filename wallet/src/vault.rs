@@ -89,7 +89,11 @@ impl KdfParams {
 
     /// At most 4 GiB of memory, 64 passes and 16 lanes. The bounds keep a forged header from
     /// making `open` allocate or compute without end.
-    pub fn check(&self) -> Result<argon2::Params, VaultError> {
+    pub fn check(&self) -> Result<(), VaultError> {
+        self.argon2().map(drop)
+    }
+
+    fn argon2(&self) -> Result<argon2::Params, VaultError> {
         let fail = |what: String| Err(VaultError::KdfParams(what));
         if self.memory_kib > 4 * 1024 * 1024 {
             return fail(format!("{} KiB of memory is over 4 GiB", self.memory_kib));
@@ -130,7 +134,7 @@ pub fn derive_key(passphrase: &str, salt: &[u8], params: KdfParams) -> Result<Ke
     let argon = argon2::Argon2::new(
         argon2::Algorithm::Argon2id,
         argon2::Version::V0x13,
-        params.check()?,
+        params.argon2()?,
     );
     let normalized = Zeroizing::new(passphrase.nfc().collect::<String>());
     let mut key = Key([0; KEY_LEN]);
@@ -347,7 +351,7 @@ mod tests {
 
     #[test]
     fn kdf_params_out_of_bounds_are_refused() {
-        let check = |params: KdfParams| params.check().map(|_| ()).map_err(|e| e.to_string());
+        let check = |params: KdfParams| params.check().map_err(|e| e.to_string());
         assert_eq!(check(KdfParams::STRONG), Ok(()));
         assert_eq!(check(KdfParams::INSECURE_FAST), Ok(()));
         let cases = [
