@@ -23,6 +23,8 @@ use crate::resolve::Online;
 use crate::store::{Batch, Wallet, WalletError};
 use chrono::{DateTime, Utc};
 use corroborate_verifier::credential::{Credential, VC_V2_CONTEXT, rfc3339};
+use corroborate_verifier::fact::agreement_key;
+use corroborate_verifier::policy::Policy;
 use corroborate_verifier::presentation::{Binding, sign_presentation};
 use corroborate_verifier::proof::{self, Cryptosuite, ProofOptions};
 use corroborate_verifier::schema::CORROBORATE_V1_CONTEXT_URL;
@@ -752,22 +754,49 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
         })
     }
 
-    /// The credentials `holder` would disclose for `ask`: their attestations of the policy's
-    /// fact type, valid now; or exactly those named in `chosen` (ids), each of which must be one.
+    /// The policy a verifier asks under, as the service publishes it.
+    pub async fn policy(&self, ask: &PresentationAsk) -> Result<Policy, FlowError> {
+        let all = self.service.get("/policies", None).await?;
+        let document = all
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|p| {
+                p.get("id").and_then(Value::as_str) == Some(&ask.policy)
+                    && p.get("version").and_then(Value::as_str) == Some(&ask.policy_version)
+            })
+            .ok_or_else(|| FlowError::NotFound {
+                what: "published policy on the service named",
+                id: format!("{} {}", ask.policy, ask.policy_version),
+            })?;
+        Policy::from_json(document).map_err(|e| {
+            FlowError::Invalid(format!(
+                "the service's policy {} {} does not parse: {e}",
+                ask.policy, ask.policy_version
+            ))
+        })
+    }
+
+    /// What `holder` would disclose under `policy`: by default only what it can count — their
+    /// attestations of its fact type, valid now and not older than its freshness limit; or
+    /// exactly the credentials named in `chosen` (ids), each of which must be such.
     pub async fn selection(
         &self,
         holder: &IdentityRecord,
-        ask: &PresentationAsk,
+        policy: &Policy,
         chosen: &[String],
     ) -> Result<Vec<CredentialRecord>, FlowError> {
         let now = self.now();
+        let oldest = now - chrono::Duration::days(i64::from(policy.freshness.max_age_days));
         let all = self.wallet.all::<CredentialRecord>().await?;
         let usable = |record: &CredentialRecord| {
             record.holder == holder.did
                 && record.kind == CredentialKind::Attestation
-                && record.fact_type == ask.fact_type
-                && Credential::from_value(record.credential.clone())
-                    .is_ok_and(|c| c.check_validity_period(now).is_ok())
+                && record.fact_type == policy.fact_type
+                && Credential::from_value(record.credential.clone()).is_ok_and(|c| {
+                    c.check_validity_period(now).is_ok()
+                        && c.valid_from().is_none_or(|from| from >= oldest)
+                })
         };
         if chosen.is_empty() {
             return Ok(all.into_iter().filter(usable).collect());
@@ -786,8 +815,9 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
                     Ok(record.clone())
                 } else {
                     Err(FlowError::Invalid(format!(
-                        "credential {id} cannot be presented here: it must be a valid {} about {}",
-                        ask.fact_type, holder.label
+                        "credential {id} cannot be presented here: it must be a valid {} about \
+                         {}, at most {} days old",
+                        policy.fact_type, holder.label, policy.freshness.max_age_days
                     )))
                 }
             })
@@ -936,4 +966,30 @@ pub fn uuid_v4(entropy: &impl Entropy) -> String {
         &hex[16..20],
         &hex[20..32]
     )
+}
+
+/// The claim paths the policy wants to agree on where `credentials` state different values
+/// (after normalization): presenting them all will make the verifier see a contradiction.
+pub fn disagreements(credentials: &[CredentialRecord], policy: &Policy) -> Vec<String> {
+    policy
+        .agree
+        .iter()
+        .filter(|path| {
+            let mut seen: Vec<Value> = Vec::new();
+            for record in credentials {
+                let value = record
+                    .credential
+                    .get("credentialSubject")
+                    .and_then(Value::as_object)
+                    .and_then(|subject| path.select(subject))
+                    .map(|v| agreement_key(&v))
+                    .unwrap_or(Value::Null);
+                if !seen.contains(&value) {
+                    seen.push(value);
+                }
+            }
+            seen.len() > 1
+        })
+        .map(|path| path.as_str().to_owned())
+        .collect()
 }

@@ -863,8 +863,9 @@ async fn present(
     match command {
         PresentCommand::Show { challenge } => {
             let ask = agent.presentation_request(challenge).await?;
-            let selection = agent.selection(&me, &ask, &[]).await?;
-            print!("{}", show::consent(&ask, &selection));
+            let policy = agent.policy(&ask).await?;
+            let selection = agent.selection(&me, &policy, &[]).await?;
+            print!("{}", show::consent(&ask, &policy, &selection));
         }
         PresentCommand::Send {
             challenge,
@@ -872,9 +873,10 @@ async fn present(
             yes,
         } => {
             let ask = agent.presentation_request(challenge).await?;
-            let selection = agent.selection(&me, &ask, credentials).await?;
+            let policy = agent.policy(&ask).await?;
+            let selection = agent.selection(&me, &policy, credentials).await?;
             if !cli.json {
-                print!("{}", show::consent(&ask, &selection));
+                print!("{}", show::consent(&ask, &policy, &selection));
             }
             if !yes && !confirm("Disclose these credentials to this verifier?")? {
                 bail!("nothing was presented");

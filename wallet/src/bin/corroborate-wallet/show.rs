@@ -2,8 +2,9 @@
 //! asked to sign, what a presentation discloses, a decision with its explanation, and QR codes
 //! in the terminal. English for now; every line is built here, in one place, for translation.
 
+use corroborate_verifier::policy::Policy;
 use corroborate_verifier::verification::{CheckOutcome, CredentialReport};
-use corroborate_wallet::flows::{Collection, PresentationAsk};
+use corroborate_wallet::flows::{Collection, PresentationAsk, disagreements};
 use corroborate_wallet::records::{
     CredentialRecord, GivenRecord, PresentationRecord, RequestRecord,
 };
@@ -180,7 +181,7 @@ pub fn given(all: &[GivenRecord]) -> String {
 }
 
 /// The consent screen: what would be disclosed, to whom, under which policy.
-pub fn consent(ask: &PresentationAsk, selection: &[CredentialRecord]) -> String {
+pub fn consent(ask: &PresentationAsk, policy: &Policy, selection: &[CredentialRecord]) -> String {
     let mut out = format!(
         "{} ({})\nasks for: {} — policy {} version {}\n  \"{}\"\nverifier: {}\nexpires: {}\n\n",
         ask.policy_owner,
@@ -207,6 +208,15 @@ pub fn consent(ask: &PresentationAsk, selection: &[CredentialRecord]) -> String 
     );
     for record in selection {
         let _ = writeln!(out, "  {}  from {}", record.id, record.issuer);
+    }
+    let differing = disagreements(selection, policy);
+    if !differing.is_empty() {
+        let _ = writeln!(
+            out,
+            "Warning: these credentials state different {}; the verifier will see a contradiction. \
+             Name the ones to present with --credential.",
+            differing.join(" and ")
+        );
     }
     out
 }
