@@ -168,20 +168,38 @@ impl<S: Storage> Wallet<S> {
     }
 
     pub async fn get<R: Record>(&self, key: &str) -> Result<Option<R>, WalletError> {
-        match self.storage.get(R::TABLE, key).await? {
-            Some(sealed) => self.decrypt(R::TABLE, key, &sealed).map(Some),
+        let row = self.row_key(R::TABLE, key);
+        match self.storage.get(R::TABLE, &row).await? {
+            Some(sealed) => self
+                .decrypt(R::TABLE, &row, &sealed)
+                .map_err(|e| match e {
+                    WalletError::Corrupt(message) => {
+                        WalletError::Corrupt(format!("{message} (the record {}/{key})", R::TABLE))
+                    }
+                    other => other,
+                })
+                .map(Some),
             None => Ok(None),
         }
     }
 
     /// Every record of a kind, ordered by key.
     pub async fn all<R: Record>(&self) -> Result<Vec<R>, WalletError> {
-        self.storage
+        let mut all = self
+            .storage
             .list(R::TABLE)
             .await?
             .iter()
-            .map(|(key, sealed)| self.decrypt(R::TABLE, key, sealed))
-            .collect()
+            .map(|(row, sealed)| self.decrypt::<R>(R::TABLE, row, sealed))
+            .collect::<Result<Vec<R>, WalletError>>()?;
+        all.sort_by_cached_key(Record::key);
+        Ok(all)
+    }
+
+    /// The key a record is stored under: a keyed hash of its table and key, so that the file
+    /// does not show which DIDs, credentials, issuers or services the wallet knows.
+    pub fn row_key(&self, table: &str, key: &str) -> String {
+        row_key(&self.data_key, table, key)
     }
 
     /// Stores one record (a batch of one).
@@ -257,7 +275,7 @@ impl Batch {
         if self.wallet_id.get_or_insert_with(|| wallet_id.clone()) != wallet_id {
             return Err(WalletError::ForeignBatch);
         }
-        let key = record.key();
+        let key = row_key(&wallet.data_key, R::TABLE, &record.key());
         let plain = Zeroizing::new(serde_json::to_vec(record).map_err(|e| {
             WalletError::Corrupt(format!(
                 "the record {}/{key} cannot be written as JSON: {e}",
@@ -275,10 +293,10 @@ impl Batch {
         Ok(())
     }
 
-    pub fn delete<R: Record>(&mut self, key: &str) {
+    pub fn delete<S: Storage, R: Record>(&mut self, wallet: &Wallet<S>, key: &str) {
         self.writes.push(Write::Delete {
             table: R::TABLE.to_owned(),
-            key: key.to_owned(),
+            key: wallet.row_key(R::TABLE, key),
         });
     }
 
@@ -308,6 +326,15 @@ pub(crate) fn check_new_passphrase(passphrase: &str, params: KdfParams) -> Resul
 }
 
 /// What binds a row to its place: the wallet, the table and the key.
+/// See [`Wallet::row_key`].
+pub(crate) fn row_key(data_key: &Key, table: &str, key: &str) -> String {
+    hex::encode(vault::keyed_hash(
+        data_key,
+        "row-key",
+        &[table.as_bytes(), key.as_bytes()],
+    ))
+}
+
 pub(crate) fn record_aad(wallet_id: &str, table: &str, key: &str) -> Vec<u8> {
     vault::aad(
         "record",

@@ -13,6 +13,20 @@ use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
+/// A keyed hash (HMAC-SHA-256) of `fields` for one `purpose`, under a key derived from `key`
+/// for that purpose alone.
+pub fn keyed_hash(key: &Key, purpose: &str, fields: &[&[u8]]) -> [u8; 32] {
+    use hmac::Mac;
+    let subkey = Key::derive_from_secret(key.as_bytes(), purpose);
+    // HMAC takes a key of any length: this cannot fail.
+    let mut mac = match <hmac::Hmac<Sha256> as Mac>::new_from_slice(subkey.as_bytes()) {
+        Ok(mac) => mac,
+        Err(_) => unreachable!("HMAC accepts keys of every length"),
+    };
+    mac.update(&aad(purpose, fields));
+    mac.finalize().into_bytes().into()
+}
+
 /// The length of every key, in bytes (256 bits).
 pub const KEY_LEN: usize = 32;
 /// The length of a passphrase salt, in bytes.

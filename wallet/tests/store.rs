@@ -192,8 +192,8 @@ async fn puts_replace_and_deletes_remove() {
     renamed.label = "renamed".to_owned();
     wallet.put(&renamed, &mut rng).await.unwrap();
     let mut batch = Batch::new();
-    batch.delete::<IdentityRecord>("did:example:2");
-    batch.delete::<CredentialRecord>("urn:uuid:1");
+    batch.delete::<_, IdentityRecord>(&wallet, "did:example:2");
+    batch.delete::<_, CredentialRecord>(&wallet, "urn:uuid:1");
     wallet.commit(batch).await.unwrap();
     let left = wallet.all::<IdentityRecord>().await.unwrap();
     assert_eq!(left.len(), 1);
@@ -206,12 +206,16 @@ async fn nothing_secret_reaches_the_disk_in_clear() {
     let dir = tempfile::tempdir().unwrap();
     let wallet = filled(sqlite(&dir, "wallet.db")).await;
     let on_disk = files(dir.path());
+    let row = wallet.row_key("identities", "did:example:1");
     assert!(
-        contains(&on_disk, b"did:example:1"),
-        "keys are in clear, so the test reads the right bytes"
+        contains(&on_disk, row.as_bytes()),
+        "the row keys are in clear, so the test reads the right bytes"
     );
     for secret in [
         SECRET.as_bytes(),
+        // Not even which DIDs or credentials the wallet holds: rows are keyed by keyed hashes.
+        b"did:example:1",
+        b"urn:uuid:1",
         b"a label only the holder sees",
         b"ResidenceAttestation",
     ] {
@@ -243,9 +247,10 @@ fn the_sqlite_file_is_private_to_its_owner() {
 async fn each_write_draws_a_fresh_nonce() {
     let mut rng = rng();
     let wallet = filled(memory()).await;
+    let row = wallet.row_key("identities", "did:example:1");
     let before = wallet
         .storage()
-        .get("identities", "did:example:1")
+        .get("identities", &row)
         .await
         .unwrap()
         .unwrap();
@@ -255,7 +260,7 @@ async fn each_write_draws_a_fresh_nonce() {
         .unwrap();
     let after = wallet
         .storage()
-        .get("identities", "did:example:1")
+        .get("identities", &row)
         .await
         .unwrap()
         .unwrap();
@@ -371,14 +376,11 @@ async fn a_flipped_byte_in_a_row_is_reported_naming_the_row() {
     let dir = tempfile::tempdir().unwrap();
     let wallet = filled(sqlite(&dir, "wallet.db")).await;
     let storage = wallet.storage();
-    let mut row = storage
-        .get("identities", "did:example:2")
-        .await
-        .unwrap()
-        .unwrap();
+    let key = wallet.row_key("identities", "did:example:2");
+    let mut row = storage.get("identities", &key).await.unwrap().unwrap();
     for i in [0, 1, 30, row.len() - 1] {
         row[i] ^= 0x20;
-        overwrite(storage, "identities", "did:example:2", row.clone()).await;
+        overwrite(storage, "identities", &key, row.clone()).await;
         let error = wallet
             .get::<IdentityRecord>("did:example:2")
             .await
@@ -388,9 +390,10 @@ async fn a_flipped_byte_in_a_row_is_reported_naming_the_row() {
             panic!("{error}")
         };
         assert!(message.contains("identities/did:example:2"), "{message}");
+        // Listing cannot know the key of a row it cannot open: it names the row.
         let error = wallet.all::<IdentityRecord>().await.err().unwrap();
         assert!(
-            error.to_string().contains("identities/did:example:2"),
+            error.to_string().contains(&format!("identities/{key}")),
             "{error}"
         );
         row[i] ^= 0x20;
@@ -410,11 +413,17 @@ async fn a_row_moved_to_another_key_or_table_does_not_open() {
     let wallet = filled(memory()).await;
     let storage = wallet.storage();
     let row = storage
-        .get("identities", "did:example:2")
+        .get("identities", &wallet.row_key("identities", "did:example:2"))
         .await
         .unwrap()
         .unwrap();
-    overwrite(storage, "identities", "did:example:1", row.clone()).await;
+    overwrite(
+        storage,
+        "identities",
+        &wallet.row_key("identities", "did:example:1"),
+        row.clone(),
+    )
+    .await;
     let error = wallet
         .get::<IdentityRecord>("did:example:1")
         .await
@@ -424,7 +433,13 @@ async fn a_row_moved_to_another_key_or_table_does_not_open() {
         error.to_string().contains("identities/did:example:1"),
         "{error}"
     );
-    overwrite(storage, "credentials", "did:example:2", row).await;
+    overwrite(
+        storage,
+        "credentials",
+        &wallet.row_key("credentials", "did:example:2"),
+        row,
+    )
+    .await;
     let error = wallet
         .get::<CredentialRecord>("did:example:2")
         .await
@@ -442,11 +457,17 @@ async fn a_row_from_another_wallet_does_not_open() {
     let theirs = filled(memory()).await;
     let row = theirs
         .storage()
-        .get("identities", "did:example:1")
+        .get("identities", &theirs.row_key("identities", "did:example:1"))
         .await
         .unwrap()
         .unwrap();
-    overwrite(mine.storage(), "identities", "did:example:1", row).await;
+    overwrite(
+        mine.storage(),
+        "identities",
+        &mine.row_key("identities", "did:example:1"),
+        row,
+    )
+    .await;
     let error = mine
         .get::<IdentityRecord>("did:example:1")
         .await
@@ -534,17 +555,18 @@ async fn a_sqlite_commit_failing_midway_writes_nothing() {
     // A trigger makes the third write of the batch fail inside the transaction.
     rusqlite::Connection::open(dir.path().join("wallet.db"))
         .unwrap()
-        .execute_batch(
-            "CREATE TRIGGER poison BEFORE INSERT ON records WHEN NEW.key = 'did:example:poison' \
+        .execute_batch(&format!(
+            "CREATE TRIGGER poison BEFORE INSERT ON records WHEN NEW.key = '{}' \
              BEGIN SELECT RAISE(ABORT, 'poisoned'); END;",
-        )
+            wallet.row_key("identities", "did:example:poison")
+        ))
         .unwrap();
     let before = dump(wallet.storage()).await;
     let mut batch = Batch::new();
     batch
         .put(&wallet, &identity("did:example:3"), &mut rng)
         .unwrap();
-    batch.delete::<IdentityRecord>("did:example:1");
+    batch.delete::<_, IdentityRecord>(&wallet, "did:example:1");
     batch
         .put(&wallet, &identity("did:example:poison"), &mut rng)
         .unwrap();
