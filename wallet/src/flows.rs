@@ -993,3 +993,56 @@ pub fn disagreements(credentials: &[CredentialRecord], policy: &Policy) -> Vec<S
         .map(|path| path.as_str().to_owned())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_is_named_by_its_id_or_its_open_link() {
+        let check = |text: &str, expected: Target| assert_eq!(Target::parse(text), expected);
+        check("0b6d-42", Target::Addressed("0b6d-42".into()));
+        check(" 0b6d-42\n", Target::Addressed("0b6d-42".into()));
+        check(
+            "http://127.0.0.1:8080/attestation-requests/open/tok_en-1",
+            Target::Link("tok_en-1".into()),
+        );
+        check(
+            "https://corroborate.example/attestation-requests/open/abc/",
+            Target::Link("abc".into()),
+        );
+        check("open:abc", Target::Link("abc".into()));
+        assert_eq!(
+            Target::Link("abc".into()).answer_path(),
+            "/attestation-requests/open/abc/responses"
+        );
+        assert_eq!(
+            Target::Addressed("r1".into()).review_path(),
+            "/attestation-requests/r1"
+        );
+    }
+
+    struct Counter(std::cell::Cell<u8>);
+
+    impl Entropy for Counter {
+        fn fill(&self, dest: &mut [u8]) {
+            for byte in dest {
+                *byte = self.0.get();
+                self.0.set(self.0.get().wrapping_add(0x11));
+            }
+        }
+    }
+
+    #[test]
+    fn uuids_are_version_4_variant_1() {
+        let entropy = Counter(std::cell::Cell::new(0xff));
+        let uuid = uuid_v4(&entropy);
+        assert_eq!(uuid.len(), 36);
+        assert_eq!(uuid.as_bytes()[14], b'4', "{uuid}");
+        assert!(
+            matches!(uuid.as_bytes()[19], b'8' | b'9' | b'a' | b'b'),
+            "{uuid}"
+        );
+        assert_ne!(uuid, uuid_v4(&entropy));
+    }
+}

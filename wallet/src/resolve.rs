@@ -171,3 +171,56 @@ impl StatusListSource for Offline {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::{HttpResponse, TransportError};
+
+    /// A transport that is never reached: these tests only compute URLs.
+    struct Nowhere;
+
+    impl Transport for Nowhere {
+        async fn send(&self, request: HttpRequest) -> Result<HttpResponse, TransportError> {
+            Err(TransportError {
+                url: request.url,
+                reason: "not in this test".into(),
+            })
+        }
+    }
+
+    #[test]
+    fn did_web_documents_of_the_service_are_fetched_from_its_own_url() {
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let check = |service: &str, did: &str, expected: Result<&str, ()>| {
+            let online = Online::new(service, &Nowhere, now);
+            assert_eq!(
+                online.did_web_url(did).map_err(|_| ()),
+                expected.map(str::to_owned),
+                "{service} {did}"
+            );
+        };
+        check(
+            "http://127.0.0.1:8080/",
+            "did:web:127.0.0.1%3A8080:issuers:sibelga",
+            Ok("http://127.0.0.1:8080/issuers/sibelga/did.json"),
+        );
+        check(
+            "https://corroborate.example",
+            "did:web:corroborate.example",
+            Ok("https://corroborate.example/.well-known/did.json"),
+        );
+        // Another host: the did:web method's own rule, over HTTPS.
+        check(
+            "http://127.0.0.1:8080",
+            "did:web:issuer.example:users:alice",
+            Ok("https://issuer.example/users/alice/did.json"),
+        );
+        // Another port of the same host is another host.
+        check(
+            "http://127.0.0.1:8080",
+            "did:web:127.0.0.1%3A9090:issuers:x",
+            Err(()),
+        );
+    }
+}
