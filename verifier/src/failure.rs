@@ -4,10 +4,10 @@
 //! explanation. Each variant has a stable `code` (its serde tag) that front ends translate; the
 //! English text of [`std::fmt::Display`] is for logs and the command line.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One reason a check did not pass. The serialized form is `{"code": "...", ...fields}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum Failure {
     /// The JSON is not a credential or presentation of the data model (wrong type, missing field).

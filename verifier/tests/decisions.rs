@@ -474,6 +474,36 @@ fn codes(decision: &Decision) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// A decision's JSON reads back as the same decision, and so does its form without personal
+/// content (no subject, agreed claims or input claims), as a service hands it to a wallet: both
+/// can then be explained with the same wording.
+#[test]
+fn decisions_read_back_from_their_json() {
+    for case in scenarios() {
+        let decision = run(&case);
+        let json = serde_json::to_value(&decision).unwrap();
+        let read: Decision = serde_json::from_value(json.clone())
+            .unwrap_or_else(|e| panic!("{}: {e}\n{json:#}", case.name));
+        assert_eq!(read, decision, "{}", case.name);
+        let mut redacted = json;
+        redacted.as_object_mut().unwrap().remove("subject");
+        redacted.as_object_mut().unwrap().remove("agreed_claims");
+        for input in redacted["inputs"].as_array_mut().unwrap() {
+            input.as_object_mut().unwrap().remove("claims");
+        }
+        let read: Decision = serde_json::from_value(redacted).unwrap();
+        assert_eq!(read.render_text(), {
+            let mut without = decision.clone();
+            without.subject = None;
+            without.agreed_claims = None;
+            for input in &mut without.inputs {
+                input.claims = None;
+            }
+            without.render_text()
+        });
+    }
+}
+
 #[test]
 fn scenarios_get_their_outcome_and_reasons() {
     let mut failures = Vec::new();

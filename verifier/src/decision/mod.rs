@@ -39,7 +39,7 @@ use crate::policy::{Policy, PolicyRef, Weight};
 use crate::registry::Registry;
 use chrono::{DateTime, Utc};
 use eligibility::{Eligible, Judge};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use tally::{Tally, requirements, tally};
@@ -89,7 +89,7 @@ impl Context {
 /// The outcome of a decision, in the order of the outcome lattice:
 /// `rejected < disputed < insufficient < established` (see `docs/policies.md`). Adding a valid,
 /// agreeing, independent attestation never moves an outcome down this order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// The presentation is invalid, or no input passed its integrity checks.
@@ -115,14 +115,17 @@ impl Outcome {
 
 /// A decision with its full explanation. Its JSON form is the `--json` output of the CLI and is
 /// documented in `docs/policies.md`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Decision {
     pub outcome: Outcome,
     pub policy: PolicyRef,
     pub fact_type: String,
     /// The fact's subject: the holder when given, else the inputs' common subject.
     pub subject: Option<String>,
-    #[serde(serialize_with = "serialize_time")]
+    #[serde(
+        serialize_with = "serialize_time",
+        deserialize_with = "deserialize_time"
+    )]
     pub decided_at: DateTime<Utc>,
     /// The winning group's agreed claims (path → normalized value); `None` unless the inputs
     /// agree or an override settled a conflict.
@@ -137,7 +140,7 @@ pub struct Decision {
 }
 
 /// What the counted inputs add up to.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {
     pub weight: Weight,
     /// Distinct categories of counted inputs, sorted.
@@ -147,7 +150,7 @@ pub struct Totals {
 }
 
 /// One requirement of the policy, what was found, and whether it is met.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequirementCheck {
     pub rule: Rule,
     /// For [`Rule::AnyOf`]: the categories that qualify.
@@ -158,7 +161,7 @@ pub struct RequirementCheck {
     pub met: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
     /// `min_weight`: total counted weight.
@@ -179,6 +182,24 @@ pub enum Amount {
     Count(u64),
 }
 
+/// A weight is written as a decimal string ("3.000"), a count as a number: read back by form.
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Amount, D::Error> {
+        match Value::deserialize(deserializer)? {
+            Value::Number(n) => n
+                .as_u64()
+                .map(Amount::Count)
+                .ok_or_else(|| serde::de::Error::custom(format!("{n} is not a count"))),
+            text @ Value::String(_) => Weight::deserialize(text)
+                .map(Amount::Weight)
+                .map_err(serde::de::Error::custom),
+            other => Err(serde::de::Error::custom(format!(
+                "{other} is neither a weight (a decimal string) nor a count"
+            ))),
+        }
+    }
+}
+
 impl Amount {
     fn at_least(self, required: Amount) -> bool {
         match (self, required) {
@@ -190,7 +211,7 @@ impl Amount {
 }
 
 /// Why the presentation as a whole was rejected.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum Rejection {
     /// The presentation itself failed a check.
@@ -206,7 +227,7 @@ pub enum Rejection {
 }
 
 /// What the decision made of one input.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InputExplanation {
     /// Position in the presented bundle.
     pub index: usize,
@@ -236,7 +257,7 @@ pub struct InputExplanation {
 
 /// Why an input did not count, or counted for less. Serialized as `{"code": "...", ...fields}`;
 /// the codes are stable and are the keys of the sentences in [`Wording::reason`].
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum Reason {
     /// An integrity check failed (proof, data model, schema, validity period, status).
@@ -384,14 +405,14 @@ impl Reason {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Sameness {
     Fingerprint,
     Id,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Shared {
     Entity,
@@ -399,7 +420,7 @@ pub enum Shared {
     Household,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Whose {
     Subject,
@@ -678,4 +699,10 @@ impl InputExplanation {
 
 fn serialize_time<S: Serializer>(at: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&rfc3339(*at))
+}
+
+fn deserialize_time<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    crate::credential::parse_date_time(&text)
+        .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not an RFC 3339 date-time")))
 }

@@ -133,6 +133,28 @@ fn competing_claims(decision: &Decision) -> Vec<(&BTreeMap<String, Value>, Vec<u
     sides
 }
 
+/// The sides of a dispute, as input numbers: inputs on one side contradict the same others.
+/// Read from the reasons alone, so it holds for an explanation without claims (as a service
+/// returns it) too.
+fn disputing_sides(decision: &Decision) -> Vec<Vec<usize>> {
+    let mut sides: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
+    for input in &decision.inputs {
+        let Some(opponents) = input.reasons.iter().find_map(|r| match r {
+            Reason::Conflicting { with } => Some(with),
+            _ => None,
+        }) else {
+            continue;
+        };
+        let mut opponents = opponents.clone();
+        opponents.sort_unstable();
+        match sides.iter_mut().find(|(o, _)| *o == opponents) {
+            Some((_, inputs)) => inputs.push(input.index),
+            None => sides.push((opponents, vec![input.index])),
+        }
+    }
+    sides.into_iter().map(|(_, inputs)| inputs).collect()
+}
+
 /// British English, plain sentences.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct English;
@@ -190,8 +212,10 @@ impl Wording for English {
                 }
             }
             Outcome::Disputed => {
-                let sides = competing_claims(decision);
-                let sides: Vec<String> = sides.iter().map(|(_, inputs)| numbers(inputs)).collect();
+                let sides: Vec<String> = disputing_sides(decision)
+                    .iter()
+                    .map(|inputs| numbers(inputs))
+                    .collect();
                 format!(
                     "The fact is disputed: {} state different values for the agreed claims.",
                     sides.join(" versus ")

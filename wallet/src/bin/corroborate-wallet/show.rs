@@ -2,6 +2,7 @@
 //! asked to sign, what a presentation discloses, a decision with its explanation, and QR codes
 //! in the terminal. English for now; every line is built here, in one place, for translation.
 
+use corroborate_verifier::decision::Decision;
 use corroborate_verifier::policy::Policy;
 use corroborate_verifier::verification::{CheckOutcome, CredentialReport};
 use corroborate_wallet::flows::{Collection, PresentationAsk, disagreements};
@@ -221,97 +222,27 @@ pub fn consent(ask: &PresentationAsk, policy: &Policy, selection: &[CredentialRe
     out
 }
 
-/// A decision and its explanation.
+/// A decision and its explanation, in the verifier's own wording (the same sentences a civil
+/// servant reads).
 pub fn decision(decision: &Value, status: Option<&CredentialRecord>) -> String {
-    let explanation = decision.get("explanation").cloned().unwrap_or(Value::Null);
     let mut out = format!(
-        "\nDecision {}: {}\n{}\n",
+        "\nDecision {}: {}\n",
         text(decision, "id"),
-        text(decision, "outcome").to_uppercase(),
-        text(&explanation, "summary")
+        text(decision, "outcome").to_uppercase()
     );
-    if let Some(totals) = explanation.get("totals") {
-        let _ = writeln!(
-            out,
-            "Total weight {} from categories {} ({} independent entities).",
-            totals.get("weight").map(plain).unwrap_or_default(),
-            totals
-                .get("categories")
-                .and_then(Value::as_array)
-                .filter(|c| !c.is_empty())
-                .map(|c| c.iter().map(plain).collect::<Vec<_>>().join(", "))
-                .unwrap_or_else(|| "none".into()),
-            totals.get("entities").map(plain).unwrap_or_default()
-        );
-    }
-    out.push_str("Requirements:\n");
-    for requirement in array(&explanation, "requirements") {
-        let _ = writeln!(
-            out,
-            "  [{}] {}{}: needs {}, has {}",
-            if requirement.get("met") == Some(&Value::Bool(true)) {
-                "x"
-            } else {
-                " "
-            },
-            text(requirement, "rule").replace('_', " "),
-            requirement
-                .get("categories")
-                .and_then(Value::as_array)
-                .map(|c| format!(
-                    " ({})",
-                    c.iter().map(plain).collect::<Vec<_>>().join(" or ")
-                ))
-                .unwrap_or_default(),
-            requirement.get("required").map(plain).unwrap_or_default(),
-            requirement.get("actual").map(plain).unwrap_or_default()
-        );
-    }
-    out.push_str("Attestations:\n");
-    for input in array(&explanation, "inputs") {
-        let counted = input.get("counted") == Some(&Value::Bool(true));
-        let _ = writeln!(
-            out,
-            "  {} {} ({}): weight {}",
-            if counted {
-                "counted    "
-            } else {
-                "not counted"
-            },
-            text(input, "issuer"),
-            input
-                .get("category")
+    let explanation = decision.get("explanation").cloned().unwrap_or(Value::Null);
+    match serde_json::from_value::<Decision>(explanation) {
+        Ok(mut explained) => {
+            // The service leaves the subject out of the explanation; the decision names it.
+            explained.subject = decision
+                .get("subject")
                 .and_then(Value::as_str)
-                .unwrap_or("no category"),
-            input.get("effective_weight").map(plain).unwrap_or_default()
-        );
-        for reason in array(input, "reasons") {
-            let mut details: Vec<String> = reason
-                .as_object()
-                .into_iter()
-                .flatten()
-                .filter(|(key, _)| key.as_str() != "code")
-                .map(|(key, value)| format!("{key}: {}", plain(value)))
-                .collect();
-            details.sort();
-            let _ = writeln!(
-                out,
-                "      because {}{}",
-                text(reason, "code").replace('_', " "),
-                if details.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", details.join("; "))
-                }
-            );
+                .map(str::to_owned);
+            out.push_str(&explained.render_text());
         }
-    }
-    for rejection in array(&explanation, "rejected_because") {
-        let _ = writeln!(
-            out,
-            "  rejected: {}",
-            text(rejection, "code").replace('_', " ")
-        );
+        Err(e) => {
+            let _ = writeln!(out, "(the explanation could not be read: {e})");
+        }
     }
     if let Some(status) = status {
         let _ = writeln!(
@@ -321,21 +252,6 @@ pub fn decision(decision: &Value, status: Option<&CredentialRecord>) -> String {
         );
     }
     out
-}
-
-fn array<'a>(value: &'a Value, member: &str) -> Vec<&'a Value> {
-    value
-        .get(member)
-        .and_then(Value::as_array)
-        .map(|items| items.iter().collect())
-        .unwrap_or_default()
-}
-
-fn plain(value: &Value) -> String {
-    match value {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    }
 }
 
 pub fn credentials(all: &[CredentialRecord]) -> String {
