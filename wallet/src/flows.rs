@@ -305,7 +305,7 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
         for record in &stored {
             batch.put(self.wallet, record, &mut rng)?;
         }
-        if state != "open" {
+        if matches!(state.as_str(), "closed" | "expired") {
             request.closed = Some(self.now());
         }
         batch.put(self.wallet, &request, &mut rng)?;
