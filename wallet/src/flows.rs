@@ -54,6 +54,14 @@ pub enum FlowError {
     Refused(#[from] Refusal),
     #[error("signing failed: {0}")]
     Signing(String),
+    #[error("this request is {0}: it takes no more answers")]
+    RequestClosed(String),
+    #[error(
+        "you are not accredited to attest on this service, so you cannot keep a revocation list \
+         there: an administrator accredits persons, and the neighbour accreditation comes with \
+         your own established residence"
+    )]
+    NotAccredited,
 }
 
 /// What a citizen asks attesters for.
@@ -443,6 +451,10 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
         let subject = text_of(&request, "subject", what)?;
         let fact_type = text_of(&request, "fact_type", what)?;
         let request_id = text_of(&request, "id", what)?;
+        // Refused here rather than by the service after a list index is spent on it.
+        if let Some(state @ ("closed" | "expired")) = request.get("state").and_then(Value::as_str) {
+            return Err(FlowError::RequestClosed(state.to_owned()));
+        }
         let Some(Value::Object(claims)) = request.get("claims") else {
             return Err(FlowError::Invalid(
                 "the request no longer holds its claims (closed or expired): there is nothing to \
@@ -601,13 +613,20 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
         session: &Session,
     ) -> Result<(StatusListRecord, Batch), FlowError> {
         let mut batch = Batch::new();
-        if let Some(list) = self
+        if let Some(mut list) = self
             .wallet
             .all::<StatusListRecord>()
             .await?
             .into_iter()
             .find(|list| list.owner == attester.did && list.service == self.service.base())
         {
+            if !list.published {
+                // Created earlier, but its first publication failed: publish it now, or the
+                // credentials pointing at it could not be checked.
+                self.publish(attester, &list, session).await?;
+                list.published = true;
+                batch.put(self.wallet, &list, &mut self.rng())?;
+            }
             return Ok((list, batch));
         }
         let created = self
@@ -617,17 +636,23 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
                 Some(&session.token),
                 json!({"purpose": "revocation"}),
             )
-            .await?;
-        let list = StatusListRecord {
+            .await
+            .map_err(|error| match error.code() {
+                Some("forbidden") => FlowError::NotAccredited,
+                _ => error.into(),
+            })?;
+        let mut list = StatusListRecord {
             id: text_of(&created, "id", "POST /status-lists")?,
             service: self.service.base().to_owned(),
             url: text_of(&created, "url", "POST /status-lists")?,
             owner: attester.did.clone(),
             revoked: Vec::new(),
+            published: false,
         };
         // Kept at once: the list exists on the service from now on.
         self.wallet.put(&list, &mut self.rng()).await?;
         self.publish(attester, &list, session).await?;
+        list.published = true;
         batch.put(self.wallet, &list, &mut self.rng())?;
         Ok((list, batch))
     }
@@ -900,25 +925,29 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
                     issuer: None,
                     claims: None,
                 };
-                let accepted =
-                    check_received(credential, &expected, &online, &online, self.now()).await?;
-                Some(self.credential_record(
-                    &accepted,
-                    CredentialKind::Status,
-                    &holder.did,
-                    record.decision.as_deref().unwrap_or(&ask.challenge),
-                ))
+                check_received(credential, &expected, &online, &online, self.now())
+                    .await
+                    .map(|accepted| {
+                        Some(self.credential_record(
+                            &accepted,
+                            CredentialKind::Status,
+                            &holder.did,
+                            record.decision.as_deref().unwrap_or(&ask.challenge),
+                        ))
+                    })
             }
-            _ => None,
+            _ => Ok(None),
         };
+        // The verifier decided: the log says so, whether or not its status credential is kept.
         let mut batch = Batch::new();
         let mut rng = self.rng();
         batch.put(self.wallet, &record, &mut rng)?;
-        if let Some(status) = &status {
+        if let Ok(Some(status)) = &status {
             batch.put(self.wallet, status, &mut rng)?;
         }
         self.cache(&mut batch, online.fetched())?;
         self.wallet.commit(batch).await?;
+        let status = status?;
         Ok(Presented {
             record,
             decision,

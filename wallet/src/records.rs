@@ -147,6 +147,9 @@ pub struct StatusListRecord {
     pub owner: String,
     /// The indexes set (revoked).
     pub revoked: Vec<u64>,
+    /// Whether the service has published a version signed by this wallet.
+    #[serde(default)]
+    pub published: bool,
 }
 
 impl Record for StatusListRecord {
