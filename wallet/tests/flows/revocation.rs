@@ -3,7 +3,7 @@
 //! their wallet, and the credential the citizen keeps no longer verifies online. Before they are
 //! accredited, the service keeps no list for them, so their wallet cannot sign.
 
-use crate::support::{Person, RESIDENCE, World, assert_unchanged, code, residence, rows};
+use crate::support::{Person, RESIDENCE, World, assert_unchanged, residence, rows};
 use chrono::Utc;
 use corroborate_verifier::failure::Failure;
 use corroborate_verifier::proof::Cryptosuite;
