@@ -41,6 +41,8 @@ pub enum Refusal {
     Invalid(Vec<String>),
     #[error("it could not be checked: {}", .0.join("; "))]
     Unchecked(Vec<String>),
+    #[error("another credential with the id {0} is already in this wallet; it was not replaced")]
+    DuplicateId(String),
 }
 
 /// A credential that passed every check.

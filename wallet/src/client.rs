@@ -156,9 +156,21 @@ impl<'a, T: Transport> Service<'a, T> {
                     reason: format!("no `{name}`"),
                 })
         };
+        // The proof names the audience; a service that asks to be called by another name may
+        // be relaying another service's challenge, to sign in there as this DID.
+        let domain = field("domain")?;
+        if domain.trim_end_matches('/') != self.base {
+            return Err(ClientError::Unexpected {
+                what: "POST /auth/challenges".into(),
+                reason: format!(
+                    "the service at {} asks to be named {domain} in the proof: refused",
+                    self.base
+                ),
+            });
+        }
         let binding = Binding {
             challenge: Some(field("challenge")?),
-            domain: Some(field("domain")?),
+            domain: Some(domain),
             holder_must_be_subject: false,
         };
         let presentation = sign_presentation(
@@ -202,6 +214,22 @@ impl<'a, T: Transport> Service<'a, T> {
     }
 }
 
+/// Checks a service URL a person gave: `https://`, or `http://` on this machine only (tokens
+/// and credentials must not cross a network in clear).
+pub fn check_service_url(url: &str) -> Result<(), String> {
+    let url = url.trim_end_matches('/');
+    match url.split_once("://") {
+        Some(("https", authority)) if !authority.is_empty() && !authority.contains('/') => Ok(()),
+        Some(("http", authority)) if crate::resolve::is_loopback(authority) => Ok(()),
+        Some(("http", _)) => Err(format!(
+            "{url}: a service elsewhere than on this machine must be reached over https://"
+        )),
+        _ => Err(format!(
+            "{url} is not a service URL: https://host[:port], or http://127.0.0.1:port for a local one"
+        )),
+    }
+}
+
 /// A string member of an answer, or an [`ClientError::Unexpected`] naming it.
 pub fn text_of(value: &Value, member: &str, what: &str) -> Result<String, ClientError> {
     value
@@ -212,4 +240,32 @@ pub fn text_of(value: &Value, member: &str, what: &str) -> Result<String, Client
             what: what.to_owned(),
             reason: format!("no string `{member}`"),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_service_url;
+
+    #[test]
+    fn service_urls_are_https_or_on_this_machine() {
+        for good in [
+            "https://corroborate.example",
+            "https://corroborate.example:8443/",
+            "http://127.0.0.1:8080",
+            "http://localhost:8080",
+            "http://[::1]:8080",
+        ] {
+            assert_eq!(check_service_url(good), Ok(()), "{good}");
+        }
+        for bad in [
+            "http://corroborate.example",
+            "http://127.0.0.1.evil.example",
+            "ftp://127.0.0.1",
+            "corroborate.example",
+            "https://",
+            "https://host/path",
+        ] {
+            assert!(check_service_url(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -23,12 +23,16 @@ use crate::resolve::Online;
 use crate::store::{Batch, Wallet, WalletError};
 use chrono::{DateTime, Utc};
 use corroborate_verifier::credential::{Credential, VC_V2_CONTEXT, rfc3339};
+use corroborate_verifier::did::LocalResolver;
 use corroborate_verifier::fact::agreement_key;
 use corroborate_verifier::policy::Policy;
 use corroborate_verifier::presentation::{Binding, sign_presentation};
 use corroborate_verifier::proof::{self, Cryptosuite, ProofOptions};
 use corroborate_verifier::schema::CORROBORATE_V1_CONTEXT_URL;
-use corroborate_verifier::status::{BitstringBuilder, StatusPurpose, status_list_credential};
+use corroborate_verifier::status::{
+    BitstringBuilder, StatusPurpose, decode_list, status_list_credential,
+};
+use corroborate_verifier::verification::{Check, CheckOutcome, VerifyOptions, verify_credential};
 use serde_json::{Map, Value, json};
 
 /// The platform the flows run on.
@@ -113,15 +117,20 @@ impl Target {
 
     fn review_path(&self) -> String {
         match self {
-            Target::Addressed(id) => format!("/attestation-requests/{id}"),
-            Target::Link(token) => format!("/attestation-requests/open/{token}"),
+            Target::Addressed(id) => format!("/attestation-requests/{}", encode_segment(id)),
+            Target::Link(token) => format!("/attestation-requests/open/{}", encode_segment(token)),
         }
     }
 
     fn answer_path(&self) -> String {
         match self {
-            Target::Addressed(id) => format!("/attestation-requests/{id}/responses"),
-            Target::Link(token) => format!("/attestation-requests/open/{token}/responses"),
+            Target::Addressed(id) => {
+                format!("/attestation-requests/{}/responses", encode_segment(id))
+            }
+            Target::Link(token) => format!(
+                "/attestation-requests/open/{}/responses",
+                encode_segment(token)
+            ),
         }
     }
 }
@@ -245,7 +254,10 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
         let session = self.sign_in(&holder).await?;
         Ok(self
             .service
-            .get(&format!("/attestation-requests/{id}"), Some(&session.token))
+            .get(
+                &format!("/attestation-requests/{}", encode_segment(id)),
+                Some(&session.token),
+            )
             .await?)
     }
 
@@ -259,7 +271,7 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
         let collected = self
             .service
             .post(
-                &format!("/attestation-requests/{id}/collect"),
+                &format!("/attestation-requests/{}/collect", encode_segment(id)),
                 Some(&session.token),
                 json!({}),
             )
@@ -282,12 +294,19 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
                 claims: Some(&claims),
             };
             match check_received(&credential, &expected, &online, &online, self.now()).await {
-                Ok(accepted) => stored.push(self.credential_record(
-                    &accepted,
-                    CredentialKind::Attestation,
-                    &holder.did,
-                    &request.id,
-                )),
+                Ok(accepted) => {
+                    let record = self.credential_record(
+                        &accepted,
+                        CredentialKind::Attestation,
+                        &holder.did,
+                        &request.id,
+                    );
+                    match self.admit(record, &stored).await? {
+                        Ok(Some(record)) => stored.push(record),
+                        Ok(None) => {}
+                        Err(refusal) => refused.push((attester, refusal)),
+                    }
+                }
                 Err(refusal) => refused.push((attester, refusal)),
             }
         }
@@ -348,6 +367,10 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
             CredentialKind::Attestation
         };
         let record = self.credential_record(&accepted, kind, &holder.did, "import");
+        let record = match self.admit(record.clone(), &[]).await? {
+            Ok(_) => record,
+            Err(refusal) => return Err(refusal.into()),
+        };
         let mut batch = Batch::new();
         batch.put(self.wallet, &record, &mut self.rng())?;
         self.cache(&mut batch, online.fetched())?;
@@ -362,7 +385,7 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
         self.service
             .call(
                 Method::Delete,
-                &format!("/attestation-requests/{id}"),
+                &format!("/attestation-requests/{}", encode_segment(id)),
                 Some(&session.token),
                 None,
             )
@@ -393,6 +416,25 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
             source: source.to_owned(),
             credential: credential.json().clone(),
         }
+    }
+
+    /// Whether a checked credential may be kept: `Ok(Some)` to store, `Ok(None)` when the very
+    /// same credential is held already (or is in `pending`), a refusal when another credential
+    /// holds its id — an id chosen by an issuer must not replace what the wallet holds.
+    async fn admit(
+        &self,
+        record: CredentialRecord,
+        pending: &[CredentialRecord],
+    ) -> Result<Result<Option<CredentialRecord>, Refusal>, FlowError> {
+        let held = match pending.iter().find(|p| p.id == record.id) {
+            Some(p) => Some(p.clone()),
+            None => self.wallet.get::<CredentialRecord>(&record.id).await?,
+        };
+        Ok(match held {
+            None => Ok(Some(record)),
+            Some(held) if held.credential == record.credential => Ok(None),
+            Some(_) => Err(Refusal::DuplicateId(record.id)),
+        })
     }
 
     fn cache(&self, batch: &mut Batch, fetched: Vec<CachedRecord>) -> Result<(), FlowError> {
@@ -445,8 +487,35 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
         relation: Value,
         suite: Cryptosuite,
     ) -> Result<GivenRecord, FlowError> {
+        self.attest_reviewed(attester, target, None, relation, suite)
+            .await
+    }
+
+    /// [`Agent::attest`], refusing to sign unless the request still asks exactly what the
+    /// attester reviewed (`reviewed`: the answer of [`Agent::review`] they were shown).
+    pub async fn attest_reviewed(
+        &self,
+        attester: &IdentityRecord,
+        target: &Target,
+        reviewed: Option<&Value>,
+        relation: Value,
+        suite: Cryptosuite,
+    ) -> Result<GivenRecord, FlowError> {
         let session = self.sign_in(attester).await?;
         let request = self.review_with(&session, target).await?;
+        if let Some(reviewed) = reviewed {
+            let part = |v: &Value, k: &str| v.get(k).cloned().unwrap_or(Value::Null);
+            if ["id", "subject", "fact_type", "claims"]
+                .iter()
+                .any(|k| part(&request, k) != part(reviewed, k))
+            {
+                return Err(FlowError::Invalid(
+                    "the request changed after you reviewed it: nothing was signed; review it \
+                     again"
+                        .into(),
+                ));
+            }
+        }
         let what = "the request";
         let subject = text_of(&request, "subject", what)?;
         let fact_type = text_of(&request, "fact_type", what)?;
@@ -661,7 +730,7 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
         let reserved = self
             .service
             .post(
-                &format!("/status-lists/{}/entries", list.id),
+                &format!("/status-lists/{}/entries", encode_segment(&list.id)),
                 Some(&session.token),
                 json!({}),
             )
@@ -685,7 +754,11 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
         session: &Session,
     ) -> Result<(), FlowError> {
         let mut bits = BitstringBuilder::minimum();
-        for index in &list.revoked {
+        // Bits the service already publishes stay set: a wallet restored from an older backup
+        // does not know of later revocations, and a revocation is never undone.
+        let mut revoked = list.revoked.clone();
+        revoked.extend(self.published_bits(owner, list).await);
+        for index in &revoked {
             bits.set(*index)
                 .map_err(|e| FlowError::Invalid(format!("index {index}: {e}")))?;
         }
@@ -703,12 +776,48 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
         self.service
             .call(
                 Method::Put,
-                &format!("/status-lists/{}", list.id),
+                &format!("/status-lists/{}", encode_segment(&list.id)),
                 Some(&session.token),
                 Some(signed),
             )
             .await?;
         Ok(())
+    }
+
+    /// The indexes set on the list as the service publishes it, when it publishes a version
+    /// this identity signed; none otherwise (not yet published, unreachable, not mine).
+    async fn published_bits(&self, owner: &IdentityRecord, list: &StatusListRecord) -> Vec<u64> {
+        let Ok(published) = self.service.get(&list.url, None).await else {
+            return Vec::new();
+        };
+        if published.get("issuer").and_then(Value::as_str) != Some(owner.did.as_str()) {
+            return Vec::new();
+        }
+        let report = verify_credential(
+            published.clone(),
+            &VerifyOptions::at(self.now()),
+            &LocalResolver,
+        )
+        .await;
+        let proof_passed = report
+            .checks
+            .iter()
+            .any(|c| c.check == Check::Proof && c.outcome == CheckOutcome::Passed);
+        if !proof_passed {
+            return Vec::new();
+        }
+        let Some(encoded) = published
+            .pointer("/credentialSubject/encodedList")
+            .and_then(Value::as_str)
+        else {
+            return Vec::new();
+        };
+        match decode_list(encoded) {
+            Ok(bitstring) => (0..bitstring.len_bits())
+                .filter(|&i| bitstring.get(i) == Some(true))
+                .collect(),
+            Err(_) => Vec::new(),
+        }
     }
 
     /// Revokes an attestation I gave: sets its bit on my list, re-signs the list in this wallet
@@ -754,18 +863,17 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
         &self,
         challenge: &str,
     ) -> Result<PresentationAsk, FlowError> {
-        let path = match challenge.split_once("/presentation-requests/") {
-            Some((_, rest)) => format!(
-                "/presentation-requests/{}",
-                rest.trim_end_matches('/')
-                    .trim_end_matches("/presentations")
-            ),
-            None => format!("/presentation-requests/{}", challenge.trim()),
+        let challenge = match challenge.split_once("/presentation-requests/") {
+            Some((_, rest)) => rest
+                .trim_end_matches('/')
+                .trim_end_matches("/presentations"),
+            None => challenge.trim(),
         };
+        let path = format!("/presentation-requests/{}", encode_segment(challenge));
         let asked = self.service.get(&path, None).await?;
         let what = "the presentation request";
         let policy = asked.get("policy").cloned().unwrap_or(Value::Null);
-        Ok(PresentationAsk {
+        let ask = PresentationAsk {
             challenge: text_of(&asked, "challenge", what)?,
             domain: text_of(&asked, "domain", what)?,
             verifier: text_of(&asked, "verifier", what)?,
@@ -776,7 +884,39 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
             fact_type: text_of(&policy, "fact_type", what)?,
             expires: text_of(&asked, "expires", what)?,
             submit: text_of(&asked, "submit", what)?,
-        })
+        };
+        // What the consent screen names is what the proof is bound to, and the credentials go
+        // to this service only.
+        if ask.domain != ask.verifier {
+            return Err(FlowError::Invalid(format!(
+                "the request names the verifier {} but asks for a presentation to {}: refused",
+                ask.verifier, ask.domain
+            )));
+        }
+        let expected_submit = format!(
+            "{}/presentation-requests/{}/presentations",
+            self.service.base(),
+            encode_segment(&ask.challenge)
+        );
+        if ask.submit != expected_submit {
+            return Err(FlowError::Invalid(format!(
+                "the request would send the presentation to {}, not to this service: refused",
+                ask.submit
+            )));
+        }
+        self.check_not_expired(&ask)?;
+        Ok(ask)
+    }
+
+    fn check_not_expired(&self, ask: &PresentationAsk) -> Result<(), FlowError> {
+        match corroborate_verifier::credential::parse_date_time(&ask.expires) {
+            Some(expires) if expires > self.now() => Ok(()),
+            Some(_) => Err(FlowError::RequestClosed("expired".into())),
+            None => Err(FlowError::Invalid(format!(
+                "the request's expiry {:?} is not a date-time",
+                ask.expires
+            ))),
+        }
     }
 
     /// The policy a verifier asks under, as the service publishes it.
@@ -812,7 +952,9 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
         chosen: &[String],
     ) -> Result<Vec<CredentialRecord>, FlowError> {
         let now = self.now();
-        let oldest = now - chrono::Duration::days(i64::from(policy.freshness.max_age_days));
+        // A limit too far back for the calendar is no limit.
+        let oldest = chrono::Duration::try_days(i64::from(policy.freshness.max_age_days))
+            .and_then(|age| now.checked_sub_signed(age));
         let all = self.wallet.all::<CredentialRecord>().await?;
         let usable = |record: &CredentialRecord| {
             record.holder == holder.did
@@ -820,7 +962,8 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
                 && record.fact_type == policy.fact_type
                 && Credential::from_value(record.credential.clone()).is_ok_and(|c| {
                     c.check_validity_period(now).is_ok()
-                        && c.valid_from().is_none_or(|from| from >= oldest)
+                        && oldest
+                            .is_none_or(|oldest| c.valid_from().is_none_or(|from| from >= oldest))
                 })
         };
         if chosen.is_empty() {
@@ -863,6 +1006,7 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
                 ask.fact_type, holder.label
             )));
         }
+        self.check_not_expired(ask)?;
         let signer = identity::signer(holder)?;
         let presentation = sign_presentation(
             &holder.did,
@@ -919,22 +1063,49 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
         let online = Online::new(self.service.base(), &self.env.transport, self.now());
         let status = match answer.get("status_credential") {
             Some(credential) if !credential.is_null() => {
+                // It must be the status this decision established, for this policy, issued by
+                // an issuer the service hosts.
+                let mut claims = Map::new();
+                claims.insert(
+                    "derivedStatus".into(),
+                    json!({
+                        "factType": ask.fact_type,
+                        "outcome": "established",
+                        "policy": ask.policy,
+                        "policyVersion": ask.policy_version,
+                        "decision": decision.get("url").cloned().unwrap_or(Value::Null),
+                    }),
+                );
                 let expected = Expectation {
                     subject: &holder.did,
                     fact_type: Some("DerivedStatusCredential"),
                     issuer: None,
-                    claims: None,
+                    claims: Some(&claims),
                 };
-                check_received(credential, &expected, &online, &online, self.now())
-                    .await
-                    .map(|accepted| {
-                        Some(self.credential_record(
-                            &accepted,
-                            CredentialKind::Status,
-                            &holder.did,
-                            record.decision.as_deref().unwrap_or(&ask.challenge),
-                        ))
+                let issuer = credential
+                    .get("issuer")
+                    .and_then(Value::as_str)
+                    .unwrap_or("");
+                if online.hosted_by_service(issuer) {
+                    match check_received(credential, &expected, &online, &online, self.now()).await
+                    {
+                        Ok(accepted) => {
+                            let status = self.credential_record(
+                                &accepted,
+                                CredentialKind::Status,
+                                &holder.did,
+                                record.decision.as_deref().unwrap_or(&ask.challenge),
+                            );
+                            self.admit(status, &[]).await?
+                        }
+                        Err(refusal) => Err(refusal),
+                    }
+                } else {
+                    Err(Refusal::WrongIssuer {
+                        expected: format!("an issuer hosted by {}", self.service.base()),
+                        found: issuer.to_owned(),
                     })
+                }
             }
             _ => Ok(None),
         };
@@ -1074,4 +1245,10 @@ mod tests {
         );
         assert_ne!(uuid, uuid_v4(&entropy));
     }
+}
+
+/// A path segment from a value that came from a link, an argument or the service:
+/// percent-encoded, so it cannot leave its place in the path.
+pub fn encode_segment(text: &str) -> String {
+    urlencoding::encode(text).into_owned()
 }

@@ -15,8 +15,8 @@ pub trait Record: Serialize + DeserializeOwned {
 
 /// One of the wallet's own DIDs, with its private key. A wallet may hold several: one per
 /// relationship, so relying parties cannot link them (and one per child whose birth the parent
-/// registers).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// registers). Its `Debug` form leaves the key out.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct IdentityRecord {
     pub did: String,
     /// The verification method that signs (`did#fragment`).
@@ -26,6 +26,16 @@ pub struct IdentityRecord {
     pub created: DateTime<Utc>,
     /// The Ed25519 private key, multibase (`z…`). Only ever stored encrypted.
     pub secret: String,
+}
+
+impl std::fmt::Debug for IdentityRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdentityRecord")
+            .field("did", &self.did)
+            .field("label", &self.label)
+            .field("created", &self.created)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Record for IdentityRecord {

@@ -10,7 +10,7 @@ use crate::platform::{HttpRequest, Method, Transport};
 use crate::records::CachedRecord;
 use chrono::{DateTime, Utc};
 use corroborate_verifier::did::{
-    DidDocument, DidError, DidResolver, LocalResolver, did_web_document_url,
+    DidDocument, DidError, DidResolver, LocalResolver, did_web_document_url, parse_did,
 };
 use corroborate_verifier::json::{Limits, parse};
 use corroborate_verifier::status::{FetchedStatusList, StatusError, StatusListSource};
@@ -40,25 +40,57 @@ impl<'a, T: Transport> Online<'a, T> {
         self.fetched.borrow().clone()
     }
 
-    /// The URL of a did:web document: at the service when the DID names its host.
+    /// The URL of a did:web document: at the service when the DID names its host (and the
+    /// service is reached over HTTPS, or on this machine), else as the did:web method says.
     pub fn did_web_url(&self, did: &str) -> Result<String, DidError> {
-        let rest = did.strip_prefix("did:web:").unwrap_or_default();
-        let mut segments = rest.split(':');
-        let authority = segments.next().unwrap_or_default().replace("%3A", ":");
-        let service_authority = self
-            .service
-            .split_once("://")
-            .map(|(_, rest)| rest)
-            .unwrap_or(&self.service);
-        if !authority.is_empty() && authority == service_authority {
-            let path: Vec<&str> = segments.collect();
-            return Ok(if path.is_empty() {
-                format!("{}/.well-known/did.json", self.service)
-            } else {
-                format!("{}/{}/did.json", self.service, path.join("/"))
+        match self.hosted_path(did)? {
+            Some(path) if path.is_empty() => Ok(format!("{}/.well-known/did.json", self.service)),
+            Some(path) => Ok(format!("{}/{}/did.json", self.service, path.join("/"))),
+            None => did_web_document_url(did),
+        }
+    }
+
+    /// Whether `did` is a did:web DID the service hosts (an issuer of its own, such as a
+    /// verifier's status-credential issuer).
+    pub fn hosted_by_service(&self, did: &str) -> bool {
+        matches!(self.hosted_path(did), Ok(Some(path)) if !path.is_empty())
+    }
+
+    /// The path segments of a did:web DID on the service's own host; `None` for another host.
+    fn hosted_path<'d>(&self, did: &'d str) -> Result<Option<Vec<&'d str>>, DidError> {
+        let parts = parse_did(did)?;
+        if parts.method != "web" {
+            return Ok(None);
+        }
+        let mut segments = parts.method_specific_id.split(':');
+        let authority = segments
+            .next()
+            .unwrap_or_default()
+            .replace("%3A", ":")
+            .replace("%3a", ":");
+        let Some((scheme, service_authority)) = self.service.split_once("://") else {
+            return Ok(None);
+        };
+        let trusted = scheme == "https" || is_loopback(service_authority);
+        if !trusted || authority.is_empty() || authority != service_authority {
+            return Ok(None);
+        }
+        let path: Vec<&str> = segments.collect();
+        let segment_ok = |s: &&str| {
+            !s.is_empty()
+                && *s != "."
+                && *s != ".."
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        };
+        if !path.iter().all(segment_ok) {
+            return Err(DidError::MalformedDid {
+                did: did.to_owned(),
+                reason: "a did:web path segment may hold only letters, digits, `-`, `_` and `.`"
+                    .into(),
             });
         }
-        did_web_document_url(did)
+        Ok(Some(path))
     }
 
     async fn fetch(&self, url: &str) -> Result<Value, String> {
@@ -124,6 +156,18 @@ impl<T: Transport> StatusListSource for Online<'_, T> {
             fetched_at: Some(self.now),
         })
     }
+}
+
+/// Whether an authority (`host[:port]`) names this machine.
+pub fn is_loopback(authority: &str) -> bool {
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    matches!(host, "localhost" | "[::1]")
+        || host
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Resolves and finds status lists from what the wallet kept, without any network.
@@ -215,6 +259,19 @@ mod tests {
             "http://127.0.0.1:8080",
             "did:web:issuer.example:users:alice",
             Ok("https://issuer.example/users/alice/did.json"),
+        );
+        // A service reached over plain HTTP elsewhere than on this machine is not trusted to
+        // serve keys: the did:web method's HTTPS rule applies.
+        check(
+            "http://corroborate.example",
+            "did:web:corroborate.example:issuers:x",
+            Ok("https://corroborate.example/issuers/x/did.json"),
+        );
+        // A path segment that would leave its place is refused.
+        check(
+            "http://127.0.0.1:8080",
+            "did:web:127.0.0.1%3A8080:issuers:..",
+            Err(()),
         );
         // Another port of the same host is another host.
         check(

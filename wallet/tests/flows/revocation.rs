@@ -3,7 +3,9 @@
 //! their wallet, and the credential the citizen keeps no longer verifies online. Before they are
 //! accredited, the service keeps no list for them, so their wallet cannot sign.
 
-use crate::support::{Person, RESIDENCE, World, assert_unchanged, residence, rows};
+use crate::support::{
+    PASSPHRASE, Person, RESIDENCE, World, assert_unchanged, residence, rng, rows,
+};
 use chrono::Utc;
 use corroborate_verifier::failure::Failure;
 use corroborate_verifier::proof::Cryptosuite;
@@ -11,8 +13,10 @@ use corroborate_verifier::verification::{
     Check, CheckOutcome, CredentialReport, Verdict, VerifyOptions, verify_credential,
 };
 use corroborate_wallet::flows::{Ask, FlowError, Target};
+use corroborate_wallet::memory::MemoryStorage;
 use corroborate_wallet::records::{GivenRecord, StatusListRecord};
 use corroborate_wallet::resolve::Online;
+use corroborate_wallet::store::Wallet;
 use serde_json::{Value, json};
 
 /// Verifies `credential` as the citizen's wallet would, online against the service.
@@ -144,6 +148,59 @@ async fn a_neighbour_revokes_and_the_citizens_credential_no_longer_verifies() {
                 CheckOutcome::Passed | CheckOutcome::NotApplicable
             ),
             "{check:?}"
+        );
+    }
+}
+
+/// An attester restores their wallet from a backup made before a revocation: the service's list
+/// has a bit the wallet does not know of. Revoking another attestation keeps both bits set — the
+/// wallet reads the published list, checks it is its own, and never undoes a revocation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restored_wallet_keeps_the_revocations_it_did_not_know_of() {
+    let world = World::start().await;
+    let witness = world.witness("me").await;
+    let signing = world.agent(&witness.wallet);
+    let mut given = Vec::new();
+    for n in ["27", "29"] {
+        let citizen = Person::new("me").await;
+        let (credential, record) = signing
+            .issue(
+                &witness.id,
+                &citizen.id.did,
+                RESIDENCE,
+                &residence(n),
+                json!({"role": "neighbour"}),
+                Cryptosuite::EddsaJcs2022,
+            )
+            .await
+            .unwrap();
+        given.push((credential, record));
+    }
+    let backup = witness.wallet.backup(&mut rng()).await.unwrap();
+    signing.revoke(&given[0].1.id).await.unwrap();
+
+    // The device is lost; the backup comes back on a new one.
+    let restored = Wallet::restore(MemoryStorage::new(), &backup, PASSPHRASE)
+        .await
+        .unwrap();
+    let list: StatusListRecord = restored.get(&given[0].1.list).await.unwrap().unwrap();
+    assert!(
+        list.revoked.is_empty(),
+        "the backup predates the revocation"
+    );
+    let again = world.agent(&restored);
+    again.revoke(&given[1].1.id).await.unwrap();
+
+    for (credential, _) in &given {
+        let report = verify_online(&world, credential).await;
+        assert_eq!(
+            status_outcome(&report),
+            &CheckOutcome::Failed {
+                failure: Failure::Revoked {
+                    purpose: "revocation".into()
+                }
+            },
+            "{report:#?}"
         );
     }
 }

@@ -9,6 +9,7 @@ mod show;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 use corroborate_verifier::proof::Cryptosuite;
+use corroborate_wallet::client::check_service_url;
 use corroborate_wallet::flows::{Agent, Ask, Env, Target};
 use corroborate_wallet::identity;
 use corroborate_wallet::native::{HttpTransport, OsEntropy, SqliteStorage, SystemClock};
@@ -290,7 +291,7 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", show::printable(&format!("{error:#}")));
             ExitCode::FAILURE
         }
     }
@@ -356,16 +357,17 @@ async fn open(cli: &Cli) -> Result<Wallet<SqliteStorage>> {
 }
 
 async fn service_of(cli: &Cli, wallet: &Wallet<SqliteStorage>) -> Result<String> {
-    if let Some(service) = &cli.service {
-        return Ok(service.clone());
-    }
-    let settings = wallet
-        .get::<SettingsRecord>("settings")
-        .await?
-        .unwrap_or_default();
-    Ok(settings
-        .service
-        .unwrap_or_else(|| "http://127.0.0.1:8080".to_owned()))
+    let service = match &cli.service {
+        Some(service) => service.clone(),
+        None => wallet
+            .get::<SettingsRecord>("settings")
+            .await?
+            .unwrap_or_default()
+            .service
+            .unwrap_or_else(|| "http://127.0.0.1:8080".to_owned()),
+    };
+    check_service_url(&service).map_err(|e| anyhow!(e))?;
+    Ok(service.trim_end_matches('/').to_owned())
 }
 
 fn claims_arg(text: &str) -> Result<Value> {
@@ -393,7 +395,7 @@ fn emit(cli: &Cli, value: &Value, text: impl FnOnce() -> String) {
     if cli.json {
         println!("{value:#}");
     } else {
-        print!("{}", text());
+        print!("{}", show::printable(&text()));
     }
 }
 
@@ -425,6 +427,7 @@ async fn init(cli: &Cli, label: &str, service: &str, fast: bool) -> Result<()> {
             cli.wallet.display()
         );
     }
+    check_service_url(service).map_err(|e| anyhow!(e))?;
     let passphrase = new_passphrase(cli)?;
     let params = if fast {
         KdfParams::INSECURE_FAST
@@ -434,7 +437,8 @@ async fn init(cli: &Cli, label: &str, service: &str, fast: bool) -> Result<()> {
     let env = env()?;
     let mut rng = EntropyRng(&env.entropy);
     let storage = SqliteStorage::open(&cli.wallet)?;
-    let wallet = Wallet::create(storage, &passphrase, params, &mut rng, env.clock.now()).await?;
+    let created = Wallet::create(storage, &passphrase, params, &mut rng, env.clock.now()).await;
+    let wallet = discard_on_error(&cli.wallet, created)?;
     wallet
         .put(
             &SettingsRecord {
@@ -790,20 +794,23 @@ async fn attest(
         AttestCommand::Sign(args) => {
             let me = identity::find(wallet, cli.identity.as_deref()).await?;
             let target = Target::parse(&args.request);
-            if !args.yes {
+            let reviewed = if args.yes {
+                None
+            } else {
                 let view = agent.review(&me, &target).await?;
-                print!("{}", show::review(&view));
+                print!("{}", show::printable(&show::review(&view)));
                 if !confirm("Sign this with your key?")? {
                     bail!("not signed");
                 }
-            }
+                Some(view)
+            };
             let relation = relation(
                 &args.role,
                 args.since.as_deref(),
                 args.description.as_deref(),
             );
             let given = agent
-                .attest(&me, &target, relation, args.suite.into())
+                .attest_reviewed(&me, &target, reviewed.as_ref(), relation, args.suite.into())
                 .await?;
             emit(cli, &serde_json::to_value(&given)?, || {
                 format!(
@@ -865,7 +872,10 @@ async fn present(
             let ask = agent.presentation_request(challenge).await?;
             let policy = agent.policy(&ask).await?;
             let selection = agent.selection(&me, &policy, &[]).await?;
-            print!("{}", show::consent(&ask, &policy, &selection));
+            print!(
+                "{}",
+                show::printable(&show::consent(&ask, &policy, &selection))
+            );
         }
         PresentCommand::Send {
             challenge,
@@ -875,8 +885,12 @@ async fn present(
             let ask = agent.presentation_request(challenge).await?;
             let policy = agent.policy(&ask).await?;
             let selection = agent.selection(&me, &policy, credentials).await?;
-            if !cli.json {
-                print!("{}", show::consent(&ask, &policy, &selection));
+            // With --json the consent screen goes to standard error, so it is seen all the same.
+            let consent = show::printable(&show::consent(&ask, &policy, &selection));
+            if cli.json {
+                eprint!("{consent}");
+            } else {
+                print!("{consent}");
             }
             if !yes && !confirm("Disclose these credentials to this verifier?")? {
                 bail!("nothing was presented");

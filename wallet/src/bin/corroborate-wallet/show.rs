@@ -18,6 +18,20 @@ fn text<'a>(value: &'a Value, member: &str) -> &'a str {
     value.get(member).and_then(Value::as_str).unwrap_or("")
 }
 
+/// Text for the terminal: control characters (escape sequences that could hide or rewrite what
+/// a person reviews before signing) are shown escaped, never interpreted. Line breaks stay.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c == '\n' || !c.is_control() {
+                c.to_string()
+            } else {
+                c.escape_default().to_string()
+            }
+        })
+        .collect()
+}
+
 /// A QR code of `data` drawn with half-block characters.
 pub fn qr(data: &str) -> String {
     match QrCode::new(data.as_bytes()) {
