@@ -1194,6 +1194,12 @@ pub fn disagreements(credentials: &[CredentialRecord], policy: &Policy) -> Vec<S
         .collect()
 }
 
+/// A path segment from a value that came from a link, an argument or the service:
+/// percent-encoded, so it cannot leave its place in the path.
+pub fn encode_segment(text: &str) -> String {
+    urlencoding::encode(text).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1245,10 +1251,4 @@ mod tests {
         );
         assert_ne!(uuid, uuid_v4(&entropy));
     }
-}
-
-/// A path segment from a value that came from a link, an argument or the service:
-/// percent-encoded, so it cannot leave its place in the path.
-pub fn encode_segment(text: &str) -> String {
-    urlencoding::encode(text).into_owned()
 }
