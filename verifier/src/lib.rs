@@ -13,6 +13,7 @@ pub mod fact;
 pub mod failure;
 pub mod json;
 pub mod key;
+pub mod merkle;
 pub mod policy;
 pub mod presentation;
 pub mod proof;

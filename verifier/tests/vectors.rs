@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use corroborate_verifier::did::{LocalResolver, ProofPurpose};
 use corroborate_verifier::failure::Failure;
 use corroborate_verifier::key::SecretKey;
+use corroborate_verifier::merkle;
 use corroborate_verifier::proof::{self, Cryptosuite, Expectation, ProofOptions};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -344,9 +345,177 @@ fn specification_vectors() {
             "jcs" => check_jcs(&path),
             "rfc8032-ed25519.json" => check_rfc8032(&path),
             "did-key-ed25519.json" => check_did_key(&path),
+            "rfc6962-merkle.json" => check_merkle(&path),
             other => panic!("vector {other} is not checked by any test"),
         }
         checked.push(name);
     }
-    assert_eq!(checked.len(), 4, "{checked:?}");
+    assert_eq!(checked.len(), 5, "{checked:?}");
+}
+
+fn hash(text: &Value) -> merkle::Hash {
+    hex::decode(text.as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap()
+}
+
+fn hashes(list: &Value) -> Vec<merkle::Hash> {
+    list.as_array().unwrap().iter().map(hash).collect()
+}
+
+/// RFC 9162 Merkle trees: every vector reproduced and verified, and every corruption the
+/// reference tests make of a good proof refused.
+fn check_merkle(path: &Path) {
+    let vectors = read_json(path);
+    let data: Vec<Vec<u8>> = vectors["leaves_hex"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| hex::decode(h.as_str().unwrap()).unwrap())
+        .collect();
+    let leaf_hashes = hashes(&vectors["leaf_hashes"]);
+    for (d, expected) in data.iter().zip(&leaf_hashes) {
+        assert_eq!(&merkle::leaf_hash(d), expected);
+    }
+    let roots: Vec<(u64, merkle::Hash)> = vectors["root_by_size"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(size, root)| (size.parse().unwrap(), hash(root)))
+        .collect();
+    assert_eq!(roots.len(), 9, "sizes 0 to 8");
+    for (size, expected) in &roots {
+        let leaves = leaf_hashes[..*size as usize].to_vec();
+        assert_eq!(merkle::root(&leaves), *expected, "size {size}");
+        assert_eq!(merkle::Tree::new(leaves).root(), *expected, "size {size}");
+    }
+    let root_of = |size: u64| roots.iter().find(|(s, _)| *s == size).unwrap().1;
+    let flip = |h: &merkle::Hash, bit: usize| {
+        let mut h = *h;
+        h[bit / 8] ^= 1 << (bit % 8);
+        h
+    };
+
+    for case in vectors["inclusion_proofs"].as_array().unwrap() {
+        let index = case["leaf_index"].as_u64().unwrap();
+        let size = case["tree_size"].as_u64().unwrap();
+        let proof = hashes(&case["proof"]);
+        let tree = merkle::Tree::new(leaf_hashes[..size as usize].to_vec());
+        assert_eq!(tree.inclusion_proof(index).unwrap(), proof, "{case}");
+        let leaf = leaf_hashes[index as usize];
+        let root = root_of(size);
+        assert_eq!(
+            merkle::verify_inclusion(&leaf, index, size, &proof, &root),
+            Ok(())
+        );
+        let refused = |leaf: &merkle::Hash,
+                       index: u64,
+                       size: u64,
+                       proof: &[merkle::Hash],
+                       root: &merkle::Hash| {
+            assert!(
+                merkle::verify_inclusion(leaf, index, size, proof, root).is_err(),
+                "{case}: index {index} size {size} proof {} accepted",
+                proof.len()
+            );
+        };
+        refused(&leaf, index + 1, size, &proof, &root);
+        if index > 0 {
+            refused(&leaf, index - 1, size, &proof, &root);
+        }
+        refused(&leaf, index ^ 2, size, &proof, &root);
+        refused(&leaf, index, size * 2, &proof, &root);
+        refused(&leaf, index, size / 2, &proof, &root);
+        refused(
+            &merkle::leaf_hash(b"another leaf"),
+            index,
+            size,
+            &proof,
+            &root,
+        );
+        refused(
+            &leaf,
+            index,
+            size,
+            &proof,
+            &merkle::leaf_hash(b"another root"),
+        );
+        refused(&leaf, index, size, &proof, &merkle::root(&[]));
+        for garbage in [leaf, root, [0u8; 32]] {
+            let mut longer = proof.clone();
+            longer.push(garbage);
+            refused(&leaf, index, size, &longer, &root);
+            let mut longer = vec![garbage];
+            longer.extend(proof.iter().copied());
+            refused(&leaf, index, size, &longer, &root);
+        }
+        for at in 0..proof.len() {
+            for bit in [0, 7, 100, 255] {
+                let mut bad = proof.clone();
+                bad[at] = flip(&bad[at], bit);
+                refused(&leaf, index, size, &bad, &root);
+            }
+            let mut shorter = proof.clone();
+            shorter.remove(at);
+            refused(&leaf, index, size, &shorter, &root);
+            let mut longer = proof.clone();
+            longer.insert(at, proof[at]);
+            refused(&leaf, index, size, &longer, &root);
+        }
+    }
+
+    for case in vectors["consistency_proofs"].as_array().unwrap() {
+        let first = case["size1"].as_u64().unwrap();
+        let second = case["size2"].as_u64().unwrap();
+        let proof = hashes(&case["proof"]);
+        let tree = merkle::Tree::new(leaf_hashes[..second as usize].to_vec());
+        assert_eq!(tree.consistency_proof(first).unwrap(), proof, "{case}");
+        let (r1, r2) = (root_of(first), root_of(second));
+        assert_eq!(
+            merkle::verify_consistency(first, second, &r1, &r2, &proof),
+            Ok(())
+        );
+        let refused = |first: u64,
+                       second: u64,
+                       r1: &merkle::Hash,
+                       r2: &merkle::Hash,
+                       proof: &[merkle::Hash]| {
+            assert!(
+                merkle::verify_consistency(first, second, r1, r2, proof).is_err(),
+                "{case}: {first} to {second} with {} hashes accepted",
+                proof.len()
+            );
+        };
+        if first != second {
+            refused(first, second, &r2, &r2, &proof);
+            refused(first, second, &r1, &r1, &proof);
+            refused(first + 1, second, &r1, &r2, &proof);
+            refused(first, second * 2, &r1, &r2, &proof);
+            if first > 1 {
+                refused(first - 1, second, &r1, &r2, &proof);
+            }
+        } else {
+            refused(first, second, &r1, &merkle::leaf_hash(b"forked"), &proof);
+        }
+        refused(second + 1, second, &r1, &r2, &proof);
+        for garbage in [r1, r2, [0u8; 32]] {
+            let mut longer = proof.clone();
+            longer.push(garbage);
+            refused(first, second, &r1, &r2, &longer);
+            let mut longer = vec![garbage];
+            longer.extend(proof.iter().copied());
+            refused(first, second, &r1, &r2, &longer);
+        }
+        for at in 0..proof.len() {
+            for bit in [0, 9, 128, 255] {
+                let mut bad = proof.clone();
+                bad[at] = flip(&bad[at], bit);
+                refused(first, second, &r1, &r2, &bad);
+            }
+            let mut shorter = proof.clone();
+            shorter.remove(at);
+            refused(first, second, &r1, &r2, &shorter);
+        }
+    }
 }
