@@ -291,7 +291,10 @@ pub async fn end_suspension(
     caller.require(Role::Admin)?;
     let (id, sid) = path.into_inner();
     let now = state.now();
-    let end = wire::body_time("at", body.at.as_deref(), now)?;
+    let end = match body.at.as_deref() {
+        Some(text) => Some(wire::body_time("at", Some(text), now)?),
+        None => None,
+    };
     let actor = caller.actor();
     let record = state
         .db

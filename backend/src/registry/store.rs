@@ -620,15 +620,16 @@ pub fn suspend(
     Ok(record)
 }
 
-/// Ends an open suspension at `end` (the one update of a suspension: `until_at` from NULL to a
-/// time, with when and by whom it was recorded); audit-logged.
+/// Ends an open suspension at `end`, or now when `end` is `None` (at least a millisecond after
+/// its start, so ending it at once never fails) — the one update of a suspension: `until_at`
+/// from NULL to a time, with when and by whom it was recorded; audit-logged.
 pub fn end_suspension(
     conn: &mut AnyConnection,
     at: DateTime<Utc>,
     actor: &str,
     accreditation_id: &str,
     suspension_id: &str,
-    end: DateTime<Utc>,
+    end: Option<DateTime<Utc>>,
 ) -> ApiResult<SuspensionRecord> {
     existing(conn, accreditation_id)?;
     let row: SuspensionRow = accreditation_suspensions::table
@@ -644,7 +645,11 @@ pub fn end_suspension(
             time(until)
         )));
     }
-    let end_ms = db::millis(end);
+    let end_ms = match end {
+        Some(end) => db::millis(end),
+        // "Now": a suspension ended in the millisecond it began still lasts one.
+        None => db::millis(at).max(row.from_at + 1),
+    };
     if end_ms <= row.from_at {
         return Err(ApiError::bad_body(format!(
             "`at` must be after the suspension's start ({})",
