@@ -44,6 +44,13 @@ impl Application {
         } else {
             settings.public_url.trim_end_matches('/').to_owned()
         };
+        let anchoring = crate::anchoring::Anchoring::build(
+            &settings.anchoring,
+            &db,
+            &sealer,
+            &public_url,
+        )
+        .context("opening the anchoring connector")?;
         let state = web::Data::new(AppState {
             settings,
             db,
@@ -52,9 +59,11 @@ impl Application {
             sealer,
             fetcher,
             sweep_cursor: std::sync::Mutex::new(None),
+            anchoring: Arc::new(anchoring),
         });
         let server = run(listener, state.clone())?;
         spawn_maintenance(&state);
+        spawn_batcher(&state);
         Ok(Application {
             port: address.port(),
             server,
@@ -110,6 +119,29 @@ fn spawn_maintenance(state: &web::Data<AppState>) {
         });
     if let Err(error) = spawned {
         tracing::error!(%error, "maintenance thread could not start");
+    }
+}
+
+/// The anchoring batcher runs on its own thread and runtime, so that a slow ledger never holds
+/// up request handling.
+fn spawn_batcher(state: &web::Data<AppState>) {
+    if !state.settings.anchoring.enabled {
+        return;
+    }
+    let batcher = state.anchoring.batcher(&state.db);
+    let spawned = std::thread::Builder::new()
+        .name("anchoring".into())
+        .spawn(move || {
+            match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime.block_on(batcher.run()),
+                Err(error) => tracing::error!(%error, "anchoring runtime could not start"),
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::error!(%error, "anchoring thread could not start");
     }
 }
 
@@ -287,6 +319,7 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
                 crate::exchange::routes(cfg, &limiter);
                 crate::derivation::routes(cfg, &limiter);
                 crate::erasure::routes(cfg, &limiter);
+                crate::anchoring::http::routes(cfg, &limiter);
             })
             .route(
                 "/openapi.json",

@@ -715,6 +715,17 @@ async fn store_decision(
                         .execute(conn)?;
                 }
             }
+            if state_for_tx.settings.anchoring.decision_records {
+                let document = decision_document(conn, &record.id)?;
+                crate::anchoring::outbox::enqueue_in(
+                    conn,
+                    crate::anchoring::outbox::DECISION,
+                    &record.id,
+                    &record.id,
+                    &document,
+                    at,
+                )?;
+            }
             let mut status_credential = None;
             if outcome == Outcome::Established {
                 let credential =
@@ -726,6 +737,18 @@ async fn store_decision(
                 diesel::update(decisions::table.filter(decisions::id.eq(&record.id)))
                     .set(decisions::status_credential_id.eq(&credential_id))
                     .execute(conn)?;
+                // Its anchor waits in the outbox, committed with it (no lost anchors).
+                let anchored_id = credential_id
+                    .clone()
+                    .ok_or_else(|| ApiError::internal("a status credential without an id"))?;
+                crate::anchoring::outbox::enqueue_in(
+                    conn,
+                    crate::anchoring::outbox::STATUS_CREDENTIAL,
+                    &anchored_id,
+                    &record.id,
+                    &credential,
+                    at,
+                )?;
                 if fact_type == RESIDENCE
                     && let (Some(subject), Some(agreed)) = (&record.subject, &record.agreed)
                     && let Some(address) = agreed.pointer("/residence/address")
@@ -755,6 +778,38 @@ async fn store_decision(
         decision: view,
         status_credential,
     })
+}
+
+/// The decision record as anchored (`anchoring.decision_records`): rebuilt from the stored row,
+/// so the same document can be produced again for its receipt until the row is erased.
+pub fn decision_document(conn: &mut AnyConnection, id: &str) -> ApiResult<Value> {
+    type Row = (String, String, String, String, String, i64, String);
+    let row: Option<Row> = decisions::table
+        .filter(decisions::id.eq(id))
+        .filter(decisions::erased_at.is_null())
+        .select((
+            decisions::verifier_did,
+            decisions::policy_id,
+            decisions::policy_version,
+            decisions::fact_type,
+            decisions::outcome,
+            decisions::decided_at,
+            decisions::explanation,
+        ))
+        .first(conn)
+        .optional()?;
+    let (verifier, policy, version, fact_type, outcome, decided_at, explanation) =
+        row.ok_or_else(|| ApiError::not_found("decision record (erased or unknown)"))?;
+    let explanation: Value = serde_json::from_str(&explanation).map_err(ApiError::internal)?;
+    Ok(crate::anchoring::outbox::decision_document(
+        id,
+        &verifier,
+        (&policy, &version),
+        &fact_type,
+        &outcome,
+        &rfc3339(db::from_millis(decided_at)),
+        &explanation,
+    ))
 }
 
 /// Signs the status credential with the verifier's hosted issuer (inside the decision's

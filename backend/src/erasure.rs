@@ -84,6 +84,8 @@ pub struct ErasureSummary {
     pub issued_credentials: u64,
     /// The registry's person record of the DID, deleted.
     pub persons: u64,
+    /// Salts of anchored fingerprints about the DID, deleted.
+    pub anchor_salts: u64,
 }
 
 /// That an erasure happened.
@@ -268,6 +270,9 @@ pub fn erase(
     }
     summary.decisions = count(about.len());
     let decision_ids: Vec<String> = about.into_iter().map(|(id, _, _)| id).collect();
+    // The anchored fingerprints stay on the ledger; without the salt we held they can no longer
+    // be linked to the citizen's data (the citizen's own receipt still holds it).
+    summary.anchor_salts = count(crate::anchoring::outbox::forget_salts_in(conn, &decision_ids)?);
     summary.accreditations = count(
         diesel::update(
             accreditations::table

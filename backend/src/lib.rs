@@ -2,6 +2,7 @@
 //! SQLite or PostgreSQL. `ARCHITECTURE.md` maps the modules; each opens with what it owns.
 
 pub mod app;
+pub mod anchoring;
 pub mod audit;
 pub mod auth;
 pub mod db;

@@ -38,6 +38,8 @@ pub struct Settings {
     /// Seconds between maintenance sweeps: expired requests purged, expired or revoked inputs of
     /// holding decisions re-evaluated. 0 turns the sweeps off (tests run them by hand).
     pub maintenance_interval_secs: u64,
+    /// Ledger anchoring of status credentials (`docs/ledgers.md`).
+    pub anchoring: crate::anchoring::AnchoringSettings,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -122,6 +124,7 @@ impl Default for Settings {
             rate_limit: RateLimit::default(),
             exchange: Exchange::default(),
             maintenance_interval_secs: 60,
+            anchoring: Default::default(),
         }
     }
 }

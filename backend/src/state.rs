@@ -23,6 +23,8 @@ pub struct AppState {
     /// Where the last status sweep stopped (list URL, index): each sweep reads the next batch of
     /// entries, so every entry is checked in turn however many there are.
     pub sweep_cursor: std::sync::Mutex<Option<(String, i64)>>,
+    /// The anchoring connector and the transparency log.
+    pub anchoring: Arc<crate::anchoring::Anchoring>,
 }
 
 impl AppState {

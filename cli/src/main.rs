@@ -22,7 +22,9 @@ macro_rules! out_raw {
 }
 
 mod commands;
+mod ethereum;
 mod keyfile;
+mod receipt;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -56,6 +58,16 @@ enum Command {
     Decide(commands::DecideArgs),
     /// Build and sign a Bitstring Status List credential (revocation or suspension).
     StatusList(commands::StatusListArgs),
+    /// Anchoring receipts.
+    #[command(subcommand)]
+    Receipt(ReceiptCommand),
+}
+
+#[derive(Subcommand)]
+enum ReceiptCommand {
+    /// Verify an anchoring receipt offline: the record's fingerprint, the batch's Merkle proof,
+    /// the log's inclusion proof and cosigned checkpoint (and, with --rpc, the Ethereum ledger).
+    Verify(receipt::VerifyReceiptArgs),
 }
 
 #[derive(Subcommand)]
@@ -108,5 +120,6 @@ fn run(cli: Cli) -> Result<std::process::ExitCode> {
         Command::VerifyPresentation(args) => commands::verify_presentation(args),
         Command::Decide(args) => commands::decide(args),
         Command::StatusList(args) => commands::status_list(args),
+        Command::Receipt(ReceiptCommand::Verify(args)) => receipt::verify(args),
     }
 }

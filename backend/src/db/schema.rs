@@ -264,6 +264,86 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    anchor_records (id) {
+        id -> Text,
+        kind -> Text,
+        record_id -> Text,
+        decision_id -> Text,
+        salt -> Nullable<Text>,
+        fingerprint -> Text,
+        created_at -> BigInt,
+        batch_id -> Nullable<Text>,
+        leaf_index -> Nullable<BigInt>,
+        proof -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    anchor_batches (id) {
+        id -> Text,
+        purpose -> Text,
+        connector -> Text,
+        root -> Text,
+        size -> BigInt,
+        state -> Text,
+        prepared -> Nullable<Text>,
+        reference -> Nullable<Text>,
+        created_at -> BigInt,
+        submitted_at -> Nullable<BigInt>,
+        included_at -> Nullable<BigInt>,
+        final_at -> Nullable<BigInt>,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    anchor_links (old_batch_id, new_batch_id) {
+        old_batch_id -> Text,
+        new_batch_id -> Text,
+        leaf_index -> BigInt,
+        proof -> Text,
+    }
+}
+
+diesel::table! {
+    log_identity (origin) {
+        origin -> Text,
+        public_key -> Text,
+        sealed_secret -> Binary,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    log_leaves (leaf_index) {
+        leaf_index -> BigInt,
+        batch_id -> Text,
+        data -> Text,
+        appended_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    log_checkpoints (size) {
+        size -> BigInt,
+        root -> Text,
+        note -> Text,
+        signed_at -> BigInt,
+        cosigners -> Integer,
+        final_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    log_witness_state (witness) {
+        witness -> Text,
+        size -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     auth_challenges,
@@ -285,4 +365,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     decision_inputs,
     decision_input_entries,
     erasures,
+    anchor_records,
+    anchor_batches,
+    anchor_links,
+    log_identity,
+    log_leaves,
+    log_checkpoints,
+    log_witness_state,
 );

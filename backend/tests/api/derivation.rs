@@ -8,7 +8,7 @@
 //! conflicting attestation giving `disputed`, and who may read which decision.
 
 use crate::on_both;
-use crate::support::{Dialect, Identity, TestApp, spawn};
+use crate::support::{Dialect, Identity, TestApp, spawn_with};
 use chrono::{Duration, Utc};
 use corroborate_verifier::credential::rfc3339;
 use corroborate_verifier::presentation::{Binding, sign_presentation};
@@ -20,27 +20,27 @@ use serde_json::{Value, json};
 const POLICY: &str = "be.example.municipality/residence";
 
 /// An organisation with a hosted issuer, accredited in a category.
-struct Org {
+pub(crate) struct Org {
     token: String,
     did: String,
 }
 
 /// A person with a did:key, logged in.
-struct Person {
-    id: Identity,
-    token: String,
+pub(crate) struct Person {
+    pub(crate) id: Identity,
+    pub(crate) token: String,
 }
 
-struct Scenario {
-    app: TestApp,
-    admin: String,
+pub(crate) struct Scenario {
+    pub(crate) app: TestApp,
+    pub(crate) admin: String,
     gov: Person,
     utility: Org,
     bank: Org,
     carrier: Org,
 }
 
-fn address(number: &str, postcode: &str) -> Value {
+pub(crate) fn address(number: &str, postcode: &str) -> Value {
     json!({
         "street": {"fr": "Rue de la Brasserie", "nl": "Brouwerijstraat"},
         "houseNumber": number,
@@ -64,7 +64,15 @@ fn residence(subject: &str, role: &str, address: &Value) -> Value {
 
 impl Scenario {
     async fn new(dialect: Dialect) -> Scenario {
-        let app = spawn(dialect).await;
+        Self::with(dialect, |_| {}).await
+    }
+
+    /// The scenario on a server whose settings `adjust` may change first.
+    pub(crate) async fn with(
+        dialect: Dialect,
+        adjust: impl FnOnce(&mut corroborate_backend::settings::Settings),
+    ) -> Scenario {
+        let app = spawn_with(dialect, adjust).await;
         let admin = app.admin_token().await;
         let gov_id = Identity::random();
         let gov_token = app.login(&gov_id).await;
@@ -137,6 +145,11 @@ impl Scenario {
         Person { id, token }
     }
 
+    /// The government verifier's token.
+    pub(crate) fn gov_token(&self) -> &str {
+        &self.gov.token
+    }
+
     /// A hosted issuer signs a residence attestation about `subject`.
     async fn issue(&self, org: &Org, subject: &str, role: &str, address: &Value) -> Value {
         let mut credential = residence(subject, role, address);
@@ -185,6 +198,12 @@ impl Scenario {
     /// A neighbour: a person whose own residence at `address` is established from the three
     /// organisations' attestations, which grants them the neighbour category for its postcode.
     async fn neighbour(&self, address: &Value) -> Person {
+        self.established(address).await.0
+    }
+
+    /// A person whose residence at `address` is established from the three organisations'
+    /// attestations; with the submission's result (decision and status credential).
+    pub(crate) async fn established(&self, address: &Value) -> (Person, Value) {
         let person = self
             .person(&format!("household-{}", rand::random::<u32>()))
             .await;
@@ -203,7 +222,7 @@ impl Scenario {
             "{:#}",
             result["decision"]
         );
-        person
+        (person, result)
     }
 }
 
