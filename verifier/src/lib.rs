@@ -14,6 +14,7 @@ pub mod failure;
 pub mod json;
 pub mod key;
 pub mod merkle;
+pub mod note;
 pub mod policy;
 pub mod presentation;
 pub mod proof;
