@@ -1,0 +1,773 @@
+//! The `ethereum` connector: anchors a batch root on any EVM ledger reached over JSON-RPC
+//! (Hyperledger Besu, GoQuorum, a public chain) as the data of one plain transaction.
+//!
+//! The transaction goes from the configured signer to `anchor_address` (by default the signer
+//! itself), with value 0 and calldata [`TAG`] ‖ root: 36 bytes, nothing else. No contract is
+//! deployed or called; the transaction hash is the ledger reference (`docs/ledgers.md` says why,
+//! with the gas it costs). EIP-1559 when the node's latest block has a base fee, legacy
+//! (EIP-155) otherwise.
+//!
+//! Exactly-once anchoring across a crash rests on the nonce: `prepare` signs the transaction
+//! locally with the account's pending nonce, the batcher stores the raw bytes, and `send` only
+//! ever broadcasts those bytes. Sending them again is answered by the node as "already known"
+//! (still pooled) or "nonce too low" (mined): both are success when the node knows this very
+//! hash; a nonce taken by another transaction is refused, since that batch must be prepared
+//! again. The batcher prepares a batch only once the previous one was sent, so two prepared
+//! transactions never share a nonce.
+//!
+//! Finality: a transaction is `final` when its block and the blocks on top of it number at
+//! least `confirmations` (the block holding it counts as one, so 0 and 1 both mean "final on
+//! inclusion", right for IBFT/QBFT networks) and the node's canonical block at that height still
+//! has the hash the receipt names.
+
+use std::fmt::Write as _;
+use std::future::IntoFuture;
+use std::str::FromStr;
+use std::time::Duration;
+
+use alloy::consensus::{SignableTransaction, Transaction as _, TxEip1559, TxEnvelope, TxLegacy};
+use alloy::eips::{BlockNumberOrTag, Decodable2718, Encodable2718};
+use alloy::network::{TransactionResponse as _, TxSignerSync};
+use alloy::primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
+use alloy::providers::{Provider, RootProvider};
+use alloy::rpc::client::RpcClient;
+use alloy::rpc::types::TransactionRequest;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::transports::http::{Http, reqwest};
+use alloy::transports::{RpcError, TransportError, TransportErrorKind};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+
+use super::connector::{
+    Batch, Connector, ConnectorError, Hash, LedgerCheck, LedgerState, Prepared,
+};
+
+/// The first bytes of every anchoring transaction's data, before the 32-byte root: ASCII
+/// "CRB1" (Corroborate, format 1). A reader scanning a chain finds our anchors by it.
+pub const TAG: [u8; 4] = *b"CRB1";
+
+/// The calldata anchoring `root`: [`TAG`] ‖ root.
+pub fn anchor_data(root: &Hash) -> Vec<u8> {
+    let mut data = Vec::with_capacity(TAG.len() + root.len());
+    data.extend_from_slice(&TAG);
+    data.extend_from_slice(root);
+    data
+}
+
+/// `anchoring.ethereum` in the settings.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EthereumSettings {
+    /// The node's JSON-RPC endpoint, `http://` or `https://`. It may carry an API key in its
+    /// path: messages only ever show its scheme, host and port.
+    pub rpc_url: String,
+    /// When set, the node's `eth_chainId` must be this (a wrong endpoint is refused).
+    pub chain_id: Option<u64>,
+    /// The hex secp256k1 private key of the account that signs and pays for anchoring.
+    pub signer_key: Option<secrecy::SecretString>,
+    /// Where anchoring transactions go; default: the signer's own address.
+    pub anchor_address: Option<String>,
+    /// Blocks, counting the one holding the transaction, before a batch is `final`.
+    pub confirmations: u64,
+    /// Per JSON-RPC call, in milliseconds.
+    pub timeout_ms: u64,
+}
+
+impl Default for EthereumSettings {
+    fn default() -> Self {
+        EthereumSettings {
+            rpc_url: "http://127.0.0.1:8545".to_owned(),
+            chain_id: None,
+            signer_key: None,
+            anchor_address: None,
+            confirmations: 2,
+            timeout_ms: 10_000,
+        }
+    }
+}
+
+pub struct EthereumConnector {
+    provider: RootProvider,
+    signer: PrivateKeySigner,
+    to: Address,
+    expected_chain_id: Option<u64>,
+    /// The node's chain id, read (and checked) on the first call that reaches the node.
+    chain_id: OnceCell<u64>,
+    confirmations: u64,
+    timeout: Duration,
+    /// The endpoint as messages show it (scheme, host, port) and the full URL they must not show.
+    endpoint: String,
+    secret_url: String,
+}
+
+impl std::fmt::Debug for EthereumConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EthereumConnector")
+            .field("endpoint", &self.endpoint)
+            .field("from", &self.signer.address())
+            .field("to", &self.to)
+            .field("confirmations", &self.confirmations)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EthereumConnector {
+    /// Checks the settings (key present and valid, addresses, URL) and, when the node answers,
+    /// its chain id. A node that is down does not stop the service from starting: the chain id
+    /// is then checked by the first call that reaches it, and calls until then are
+    /// `Unavailable`. A node on another chain than `chain_id` is `Refused`.
+    pub async fn connect(settings: &EthereumSettings) -> Result<EthereumConnector, ConnectorError> {
+        let key = settings.signer_key.as_ref().ok_or_else(|| {
+            ConnectorError::Refused(
+                "anchoring.ethereum.signer_key is not set: the hex private key of the account \
+                 that signs and pays for anchoring transactions"
+                    .to_owned(),
+            )
+        })?;
+        let key = key.expose_secret().trim();
+        let signer =
+            PrivateKeySigner::from_str(key.strip_prefix("0x").unwrap_or(key)).map_err(|_| {
+                ConnectorError::Refused(
+                    "anchoring.ethereum.signer_key is not a secp256k1 private key (64 hex digits)"
+                        .to_owned(),
+                )
+            })?;
+        let to = match &settings.anchor_address {
+            Some(text) => parse_address(text).map_err(|why| {
+                ConnectorError::Refused(format!("anchoring.ethereum.anchor_address {why}"))
+            })?,
+            None => signer.address(),
+        };
+        if settings.timeout_ms == 0 {
+            return Err(ConnectorError::Refused(
+                "anchoring.ethereum.timeout_ms must be more than 0".to_owned(),
+            ));
+        }
+        let url = reqwest::Url::parse(&settings.rpc_url).map_err(|e| {
+            ConnectorError::Refused(format!("anchoring.ethereum.rpc_url is not a URL: {e}"))
+        })?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(ConnectorError::Refused(
+                "anchoring.ethereum.rpc_url must be an http:// or https:// URL with a host"
+                    .to_owned(),
+            ));
+        }
+        let endpoint = match url.port() {
+            Some(port) => format!("{}://{}:{port}", url.scheme(), url.host_str().unwrap_or("")),
+            None => format!("{}://{}", url.scheme(), url.host_str().unwrap_or("")),
+        };
+        let timeout = Duration::from_millis(settings.timeout_ms);
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| ConnectorError::Refused(format!("no HTTP client: {e}")))?;
+        let is_local = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        let secret_url = url.to_string();
+        let client = RpcClient::new(Http::with_client(http, url), is_local);
+        let connector = EthereumConnector {
+            provider: RootProvider::new(client),
+            signer,
+            to,
+            expected_chain_id: settings.chain_id,
+            chain_id: OnceCell::new(),
+            confirmations: settings.confirmations,
+            timeout,
+            endpoint,
+            secret_url,
+        };
+        match connector.chain_id().await {
+            Ok(_) => {}
+            Err(ConnectorError::Unavailable(why)) => {
+                tracing::warn!(%why, "the Ethereum node does not answer yet; its chain id will be checked on first use");
+            }
+            Err(refused) => return Err(refused),
+        }
+        Ok(connector)
+    }
+
+    /// The account that signs and pays.
+    pub fn from_address(&self) -> Address {
+        self.signer.address()
+    }
+
+    /// Where anchoring transactions go.
+    pub fn anchor_address(&self) -> Address {
+        self.to
+    }
+
+    async fn chain_id(&self) -> Result<u64, ConnectorError> {
+        self.chain_id
+            .get_or_try_init(|| async {
+                let id = self
+                    .rpc("eth_chainId", self.provider.get_chain_id())
+                    .await?;
+                match self.expected_chain_id {
+                    Some(expected) if expected != id => Err(ConnectorError::Refused(format!(
+                        "the node at {} is on chain {id}, not on the configured chain {expected}",
+                        self.endpoint
+                    ))),
+                    _ => Ok(id),
+                }
+            })
+            .await
+            .copied()
+    }
+
+    /// One JSON-RPC call, bounded by the timeout, its error said in our terms.
+    async fn rpc<T, F>(&self, method: &str, call: F) -> Result<T, ConnectorError>
+    where
+        F: IntoFuture<Output = Result<T, TransportError>>,
+    {
+        match tokio::time::timeout(self.timeout, call.into_future()).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(self.classify(method, &error)),
+            Err(_) => Err(ConnectorError::Unavailable(format!(
+                "{} did not answer {method} within {} ms",
+                self.endpoint,
+                self.timeout.as_millis()
+            ))),
+        }
+    }
+
+    /// Transport failures, timeouts, HTTP 5xx/429/408 and node-side errors that may pass are
+    /// `Unavailable`; the rest (HTTP 4xx, unknown method, bad request, no funds) is `Refused`.
+    fn classify(&self, method: &str, error: &TransportError) -> ConnectorError {
+        let text = self.redact(&error_chain(error));
+        match error {
+            RpcError::Transport(TransportErrorKind::HttpError(http)) => {
+                if http.status >= 500 || http.status == 429 || http.status == 408 {
+                    ConnectorError::Unavailable(format!(
+                        "{} answered {method} with HTTP {}",
+                        self.endpoint, http.status
+                    ))
+                } else {
+                    ConnectorError::Refused(format!(
+                        "{} answered {method} with HTTP {} (check anchoring.ethereum.rpc_url and its credentials)",
+                        self.endpoint, http.status
+                    ))
+                }
+            }
+            RpcError::Transport(_) | RpcError::NullResp | RpcError::DeserError { .. } => {
+                ConnectorError::Unavailable(format!("{method} at {}: {text}", self.endpoint))
+            }
+            RpcError::ErrorResp(payload) => {
+                let message = payload.message.to_lowercase();
+                if message.contains("insufficient funds") {
+                    ConnectorError::Refused(format!(
+                        "the anchoring account {} cannot pay for gas on this chain: {}",
+                        self.signer.address(),
+                        clip(&payload.message)
+                    ))
+                } else if payload.code == -32601 || payload.code == -32602 {
+                    ConnectorError::Refused(format!(
+                        "{} does not support {method}: {}",
+                        self.endpoint,
+                        clip(&payload.message)
+                    ))
+                } else if transient_node_error(&message) || payload.code == -32603 {
+                    ConnectorError::Unavailable(format!(
+                        "{} failed {method}: {}",
+                        self.endpoint,
+                        clip(&payload.message)
+                    ))
+                } else {
+                    ConnectorError::Refused(format!(
+                        "{} refused {method}: {} (code {})",
+                        self.endpoint,
+                        clip(&payload.message),
+                        payload.code
+                    ))
+                }
+            }
+            _ => ConnectorError::Refused(format!("{method}: {text}")),
+        }
+    }
+
+    fn redact(&self, text: &str) -> String {
+        text.replace(&self.secret_url, &self.endpoint)
+            .replace(self.secret_url.trim_end_matches('/'), &self.endpoint)
+    }
+
+    /// The canonical block at `number`: its hash and time.
+    async fn canonical_block(
+        &self,
+        number: u64,
+    ) -> Result<Option<(B256, DateTime<Utc>)>, ConnectorError> {
+        let block = self
+            .rpc(
+                "eth_getBlockByNumber",
+                self.provider
+                    .get_block_by_number(BlockNumberOrTag::Number(number)),
+            )
+            .await?;
+        Ok(block.map(|block| {
+            let at = i64::try_from(block.header.timestamp)
+                .ok()
+                .and_then(|seconds| DateTime::from_timestamp(seconds, 0))
+                .unwrap_or(DateTime::<Utc>::MIN_UTC);
+            (block.header.hash, at)
+        }))
+    }
+
+    /// Blocks from `number` to the node's latest, both included (at least 1).
+    async fn depth(&self, number: u64) -> Result<u64, ConnectorError> {
+        let latest = self
+            .rpc("eth_blockNumber", self.provider.get_block_number())
+            .await?;
+        Ok(latest.saturating_sub(number).saturating_add(1))
+    }
+
+    fn is_final(&self, depth: u64) -> bool {
+        depth >= self.confirmations
+    }
+}
+
+#[async_trait]
+impl Connector for EthereumConnector {
+    fn name(&self) -> &'static str {
+        "ethereum"
+    }
+
+    async fn prepare(&self, batch: &Batch) -> Result<Prepared, ConnectorError> {
+        let chain_id = self.chain_id().await?;
+        let from = self.signer.address();
+        let input = Bytes::from(anchor_data(&batch.root));
+        let latest = self
+            .rpc(
+                "eth_getBlockByNumber",
+                self.provider.get_block_by_number(BlockNumberOrTag::Latest),
+            )
+            .await?
+            .ok_or_else(|| {
+                ConnectorError::Unavailable(format!("{} has no latest block yet", self.endpoint))
+            })?;
+        let nonce = self
+            .rpc(
+                "eth_getTransactionCount",
+                self.provider.get_transaction_count(from).pending(),
+            )
+            .await?;
+        let request = TransactionRequest::default()
+            .from(from)
+            .to(self.to)
+            .value(U256::ZERO)
+            .input(input.clone().into());
+        let gas_limit = self
+            .rpc("eth_estimateGas", self.provider.estimate_gas(request))
+            .await?;
+        let to = TxKind::Call(self.to);
+        let envelope = if latest.header.base_fee_per_gas.is_some() {
+            let fees = self
+                .rpc("eth_feeHistory", self.provider.estimate_eip1559_fees())
+                .await?;
+            let mut tx = TxEip1559 {
+                chain_id,
+                nonce,
+                gas_limit,
+                max_fee_per_gas: fees.max_fee_per_gas,
+                max_priority_fee_per_gas: fees.max_priority_fee_per_gas,
+                to,
+                value: U256::ZERO,
+                access_list: Default::default(),
+                input,
+            };
+            let signature = self.sign(&mut tx)?;
+            TxEnvelope::from(tx.into_signed(signature))
+        } else {
+            // No fee market (a pre-London network, GoQuorum): a legacy EIP-155 transaction.
+            let gas_price = self
+                .rpc("eth_gasPrice", self.provider.get_gas_price())
+                .await?;
+            let mut tx = TxLegacy {
+                chain_id: Some(chain_id),
+                nonce,
+                gas_price,
+                gas_limit,
+                to,
+                value: U256::ZERO,
+                input,
+            };
+            let signature = self.sign(&mut tx)?;
+            TxEnvelope::from(tx.into_signed(signature))
+        };
+        let hash = *envelope.tx_hash();
+        Ok(Prepared {
+            reference: json!({
+                "chainId": chain_id,
+                "from": from.to_string(),
+                "to": self.to.to_string(),
+                "nonce": nonce,
+                "tx": hash.to_string(),
+            }),
+            payload: Some(envelope.encoded_2718()),
+        })
+    }
+
+    async fn send(&self, batch: &Batch, prepared: &Prepared) -> Result<(), ConnectorError> {
+        let chain_id = self.chain_id().await?;
+        let hash = reference_tx(&prepared.reference)?;
+        let raw = prepared.payload.as_deref().ok_or_else(|| {
+            ConnectorError::Refused(format!(
+                "batch {}: no signed transaction was stored with it; prepare it again",
+                batch.id
+            ))
+        })?;
+        check_payload(raw, hash, chain_id, &batch.root).map_err(|why| {
+            ConnectorError::Refused(format!("batch {}: the stored transaction {why}", batch.id))
+        })?;
+        let error = match tokio::time::timeout(
+            self.timeout,
+            self.provider.send_raw_transaction(raw),
+        )
+        .await
+        {
+            Ok(Ok(_)) => return Ok(()),
+            Ok(Err(error)) => error,
+            Err(_) => {
+                return Err(ConnectorError::Unavailable(format!(
+                    "{} did not answer eth_sendRawTransaction within {} ms (sending again is safe)",
+                    self.endpoint,
+                    self.timeout.as_millis()
+                )));
+            }
+        };
+        let RpcError::ErrorResp(payload) = &error else {
+            return Err(self.classify("eth_sendRawTransaction", &error));
+        };
+        let message = payload.message.to_lowercase();
+        // The node already holds this very transaction (by hash): it was sent before a crash.
+        if [
+            "already known",
+            "known transaction",
+            "already imported",
+            "already exists",
+        ]
+        .iter()
+        .any(|known| message.contains(known))
+        {
+            return Ok(());
+        }
+        let known = self
+            .rpc(
+                "eth_getTransactionByHash",
+                self.provider.get_transaction_by_hash(hash),
+            )
+            .await?;
+        if known.is_some() {
+            return Ok(());
+        }
+        if message.contains("nonce too low")
+            || message.contains("underpriced")
+            || message.contains("nonce has already been used")
+            || message.contains("replacement")
+        {
+            let nonce = prepared.reference.get("nonce").and_then(Value::as_u64);
+            return Err(ConnectorError::Refused(format!(
+                "batch {}: nonce {} of {} is already used by another transaction, so {hash} can never be included; prepare the batch again ({})",
+                batch.id,
+                nonce.map_or_else(|| "?".to_owned(), |n| n.to_string()),
+                self.signer.address(),
+                clip(&payload.message)
+            )));
+        }
+        Err(self.classify("eth_sendRawTransaction", &error))
+    }
+
+    async fn state(
+        &self,
+        _batch: &Batch,
+        prepared: &Prepared,
+    ) -> Result<LedgerState, ConnectorError> {
+        let chain_id = self.chain_id().await?;
+        let hash = reference_tx(&prepared.reference)?;
+        let Some(receipt) = self
+            .rpc(
+                "eth_getTransactionReceipt",
+                self.provider.get_transaction_receipt(hash),
+            )
+            .await?
+        else {
+            return Ok(LedgerState::Submitted);
+        };
+        let (Some(number), Some(block_hash)) = (receipt.block_number, receipt.block_hash) else {
+            return Ok(LedgerState::Submitted);
+        };
+        if !receipt.status() {
+            return Err(ConnectorError::Refused(format!(
+                "transaction {hash} reverted in block {number}: {} is a contract that does not accept anchoring data; set anchoring.ethereum.anchor_address to an account without code",
+                self.to
+            )));
+        }
+        // A receipt read during a reorganization may name a block that is no longer canonical.
+        let Some((canonical, at)) = self.canonical_block(number).await? else {
+            return Ok(LedgerState::Submitted);
+        };
+        if canonical != block_hash {
+            return Ok(LedgerState::Submitted);
+        }
+        let depth = self.depth(number).await?;
+        let reference = json!({
+            "chainId": chain_id,
+            "tx": hash.to_string(),
+            "blockNumber": number,
+            "blockHash": block_hash.to_string(),
+            "from": receipt.from.to_string(),
+            "to": receipt.to.map(|to| to.to_string()),
+            "nonce": prepared.reference.get("nonce").cloned().unwrap_or(Value::Null),
+        });
+        Ok(if self.is_final(depth) {
+            LedgerState::Final { reference, at }
+        } else {
+            LedgerState::Included { reference, at }
+        })
+    }
+
+    async fn check(&self, root: &Hash, reference: &Value) -> Result<LedgerCheck, ConnectorError> {
+        let chain_id = self.chain_id().await?;
+        if let Some(theirs) = reference.get("chainId")
+            && theirs.as_u64() != Some(chain_id)
+        {
+            return Err(ConnectorError::Refused(format!(
+                "the reference is for chain {theirs}, this connector reads chain {chain_id}"
+            )));
+        }
+        let hash = reference_tx(reference)?;
+        let root_hex = hex::encode(root);
+        let Some(tx) = self
+            .rpc(
+                "eth_getTransactionByHash",
+                self.provider.get_transaction_by_hash(hash),
+            )
+            .await?
+        else {
+            return Ok(LedgerCheck::Mismatch {
+                detail: format!("chain {chain_id} has no transaction {hash}"),
+            });
+        };
+        let expected = anchor_data(root);
+        if tx.input().as_ref() != expected.as_slice() {
+            return Ok(LedgerCheck::Mismatch {
+                detail: format!(
+                    "transaction {hash} carries {}, not the anchor of root {root_hex}",
+                    clip(&format!("0x{}", hex::encode(tx.input())))
+                ),
+            });
+        }
+        for (field, actual) in [("to", tx.to()), ("from", Some(tx.from()))] {
+            if let Some(named) = reference.get(field).and_then(Value::as_str) {
+                let named = parse_address(named).map_err(|why| {
+                    ConnectorError::Refused(format!("the reference's {field} {why}"))
+                })?;
+                if actual != Some(named) {
+                    return Ok(LedgerCheck::Mismatch {
+                        detail: format!(
+                            "transaction {hash} is {field} {}, not {named} as the reference says",
+                            actual.map_or_else(|| "no address".to_owned(), |a| a.to_string())
+                        ),
+                    });
+                }
+            }
+        }
+        let (Some(number), Some(block_hash)) = (tx.block_number, tx.block_hash) else {
+            return Ok(LedgerCheck::Pending {
+                detail: format!(
+                    "transaction {hash} carries root {root_hex} but is not in a block yet"
+                ),
+            });
+        };
+        if let Some(named) = reference.get("blockHash").and_then(Value::as_str)
+            && B256::from_str(named).ok() != Some(block_hash)
+        {
+            return Ok(LedgerCheck::Mismatch {
+                detail: format!(
+                    "transaction {hash} is in block {number} ({block_hash}), not in block {named} the reference names: the chain was reorganized"
+                ),
+            });
+        }
+        let receipt = self
+            .rpc(
+                "eth_getTransactionReceipt",
+                self.provider.get_transaction_receipt(hash),
+            )
+            .await?;
+        if receipt.as_ref().is_some_and(|r| !r.status()) {
+            return Ok(LedgerCheck::Mismatch {
+                detail: format!("transaction {hash} reverted: it anchors nothing"),
+            });
+        }
+        let Some((canonical, at)) = self.canonical_block(number).await? else {
+            return Ok(LedgerCheck::Pending {
+                detail: format!(
+                    "block {number} of transaction {hash} is not on the node's chain yet"
+                ),
+            });
+        };
+        if canonical != block_hash {
+            return Ok(LedgerCheck::Pending {
+                detail: format!(
+                    "block {number} ({block_hash}) of transaction {hash} is not canonical on the node right now"
+                ),
+            });
+        }
+        let depth = self.depth(number).await?;
+        let mut detail = format!(
+            "root {root_hex} is in transaction {hash} from {} in block {number} ({block_hash}) of chain {chain_id}, {}, {depth} block(s) deep",
+            tx.from(),
+            at.to_rfc3339()
+        );
+        Ok(if self.is_final(depth) {
+            LedgerCheck::Confirmed { detail }
+        } else {
+            let _ = write!(detail, " of the {} required", self.confirmations);
+            LedgerCheck::Pending { detail }
+        })
+    }
+}
+
+impl EthereumConnector {
+    fn sign(
+        &self,
+        tx: &mut dyn SignableTransaction<alloy::primitives::Signature>,
+    ) -> Result<alloy::primitives::Signature, ConnectorError> {
+        self.signer.sign_transaction_sync(tx).map_err(|e| {
+            ConnectorError::Refused(format!("could not sign the anchoring transaction: {e}"))
+        })
+    }
+}
+
+/// The stored raw transaction must be the one the reference names, on this chain, anchoring
+/// this batch's root: a damaged or swapped row is never broadcast.
+fn check_payload(raw: &[u8], hash: B256, chain_id: u64, root: &Hash) -> Result<(), String> {
+    if keccak256(raw) != hash {
+        return Err(format!(
+            "does not hash to {hash}, the transaction its reference names"
+        ));
+    }
+    let envelope = TxEnvelope::decode_2718(&mut &raw[..])
+        .map_err(|e| format!("is not a signed transaction: {e}"))?;
+    if envelope.chain_id() != Some(chain_id) {
+        return Err(format!("is not for chain {chain_id}"));
+    }
+    if envelope.input().as_ref() != anchor_data(root).as_slice() {
+        return Err("does not carry this batch's root".to_owned());
+    }
+    Ok(())
+}
+
+fn reference_tx(reference: &Value) -> Result<B256, ConnectorError> {
+    reference
+        .get("tx")
+        .and_then(Value::as_str)
+        .and_then(|text| B256::from_str(text).ok())
+        .ok_or_else(|| {
+            ConnectorError::Refused(format!(
+                "the ledger reference has no transaction hash (\"tx\": \"0x…\"): {}",
+                clip(&reference.to_string())
+            ))
+        })
+}
+
+/// An address in hex; mixed case must carry a valid EIP-55 checksum (a typo is refused, not
+/// sent to).
+fn parse_address(text: &str) -> Result<Address, String> {
+    let text = text.trim();
+    let digits = text.strip_prefix("0x").unwrap_or(text);
+    let mixed = digits.chars().any(|c| c.is_ascii_lowercase())
+        && digits.chars().any(|c| c.is_ascii_uppercase());
+    if mixed {
+        Address::parse_checksummed(text, None)
+            .map_err(|_| format!("{text} has a wrong EIP-55 checksum"))
+    } else {
+        Address::from_str(text).map_err(|_| format!("{text} is not a 20-byte hex address"))
+    }
+}
+
+/// Node messages about a passing condition: a later retry may succeed.
+fn transient_node_error(message: &str) -> bool {
+    [
+        "pool is full",
+        "txpool is full",
+        "rate limit",
+        "too many requests",
+        "timeout",
+        "timed out",
+        "busy",
+        "try again",
+        "header not found",
+    ]
+    .iter()
+    .any(|m| message.contains(m))
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            let _ = write!(text, ": {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
+}
+
+/// A message from outside, bounded for logs and problem details.
+fn clip(text: &str) -> String {
+    const MAX: usize = 200;
+    match text.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn anchor_data_is_the_tag_then_the_root() {
+        let root = [7u8; 32];
+        let data = anchor_data(&root);
+        assert_eq!(data.len(), 36);
+        assert_eq!(&data[..4], b"CRB1");
+        assert_eq!(&data[4..], &root);
+    }
+
+    #[test]
+    fn addresses_with_a_wrong_checksum_are_refused() {
+        let cases = [
+            ("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266", true),
+            ("0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266", true),
+            ("0xF39FD6E51AAD88F6F4CE6AB8827279CFFFB92266", true),
+            ("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92267", false),
+            ("0xf39FD6e51aad88F6F4ce6aB8827279cffFb92266", false),
+            ("0x1234", false),
+        ];
+        for (text, ok) in cases {
+            assert_eq!(parse_address(text).is_ok(), ok, "{text}");
+        }
+    }
+
+    #[test]
+    fn settings_refuse_unknown_fields_and_default_the_rest() {
+        let settings: EthereumSettings =
+            serde_json::from_value(json!({"rpc_url": "http://node:8545", "confirmations": 0}))
+                .unwrap();
+        assert_eq!(settings.rpc_url, "http://node:8545");
+        assert_eq!(settings.confirmations, 0);
+        assert_eq!(settings.timeout_ms, 10_000);
+        assert!(serde_json::from_value::<EthereumSettings>(json!({"rpc": "x"})).is_err());
+    }
+
+    #[test]
+    fn long_messages_are_clipped() {
+        assert_eq!(clip("short"), "short");
+        assert_eq!(clip(&"é".repeat(300)).chars().count(), 201);
+    }
+}
