@@ -10,6 +10,7 @@ mod support;
 mod basics;
 mod derivation;
 mod erasure;
+mod ethereum;
 mod exchange;
 mod fetch;
 mod issuance;
