@@ -279,6 +279,12 @@ impl NoteSigner {
         Ok(NoteSigner { key, verifier })
     }
 
+    /// A signer from a 32-byte Ed25519 seed (the private key of RFC 8032), for callers that hold
+    /// the seed without depending on ed25519-dalek themselves (key generation in the binaries).
+    pub fn from_seed(name: &str, kind: u8, seed: &[u8; 32]) -> Result<NoteSigner, NoteError> {
+        NoteSigner::new(name, kind, SigningKey::from_bytes(seed))
+    }
+
     /// Parses a signer key `PRIVATE+KEY+<name>+<hex key id>+<base64(type ‖ seed)>`, whose id is
     /// that of the public key.
     pub fn parse(skey: &str) -> Result<NoteSigner, NoteError> {

@@ -209,6 +209,13 @@ fn keys_round_trip() {
             verifier
         );
     }
+    let seeded = NoteSigner::from_seed("example.com/key", ED25519, &[9; 32]).unwrap();
+    assert_eq!(
+        seeded.to_skey(),
+        NoteSigner::new("example.com/key", ED25519, signing_key(9))
+            .unwrap()
+            .to_skey()
+    );
     // A type 0x01 key may cosign once turned into a type 0x04 signer.
     let cosigner = NoteSigner::parse(PETER_SKEY)
         .unwrap()
