@@ -23,3 +23,4 @@ pub mod state;
 pub mod status_lists;
 pub mod telemetry;
 pub mod vcapi;
+pub mod witness;
