@@ -17,3 +17,4 @@ mod issuance;
 mod migrations;
 mod registry;
 mod vcapi;
+mod witness;
