@@ -27,8 +27,8 @@ use std::time::Duration;
 
 use alloy::consensus::{SignableTransaction, Transaction as _, TxEip1559, TxEnvelope, TxLegacy};
 use alloy::eips::{BlockNumberOrTag, Decodable2718, Encodable2718};
-use alloy::network::{TransactionResponse as _, TxSignerSync};
-use alloy::primitives::{Address, B256, Bytes, TxKind, U256, keccak256};
+use alloy::network::TxSignerSync;
+use alloy::primitives::{Address, B256, Bytes, TxKind, U64, U256, keccak256};
 use alloy::providers::{Provider, RootProvider};
 use alloy::rpc::client::RpcClient;
 use alloy::rpc::types::TransactionRequest;
@@ -298,19 +298,13 @@ impl EthereumConnector {
         &self,
         number: u64,
     ) -> Result<Option<(B256, DateTime<Utc>)>, ConnectorError> {
-        let block = self
-            .rpc(
-                "eth_getBlockByNumber",
-                self.provider
-                    .get_block_by_number(BlockNumberOrTag::Number(number)),
-            )
-            .await?;
+        let block = self.block(BlockNumberOrTag::Number(number)).await?;
         Ok(block.map(|block| {
-            let at = i64::try_from(block.header.timestamp)
+            let at = i64::try_from(block.timestamp.to::<u64>())
                 .ok()
                 .and_then(|seconds| DateTime::from_timestamp(seconds, 0))
                 .unwrap_or(DateTime::<Utc>::MIN_UTC);
-            (block.header.hash, at)
+            (block.hash, at)
         }))
     }
 
@@ -320,6 +314,33 @@ impl EthereumConnector {
             .rpc("eth_blockNumber", self.provider.get_block_number())
             .await?;
         Ok(latest.saturating_sub(number).saturating_add(1))
+    }
+
+    async fn block(&self, tag: BlockNumberOrTag) -> Result<Option<WireBlock>, ConnectorError> {
+        self.rpc(
+            "eth_getBlockByNumber",
+            self.provider
+                .raw_request("eth_getBlockByNumber".into(), (tag, false)),
+        )
+        .await
+    }
+
+    async fn receipt(&self, hash: B256) -> Result<Option<WireReceipt>, ConnectorError> {
+        self.rpc(
+            "eth_getTransactionReceipt",
+            self.provider
+                .raw_request("eth_getTransactionReceipt".into(), (hash,)),
+        )
+        .await
+    }
+
+    async fn transaction(&self, hash: B256) -> Result<Option<WireTransaction>, ConnectorError> {
+        self.rpc(
+            "eth_getTransactionByHash",
+            self.provider
+                .raw_request("eth_getTransactionByHash".into(), (hash,)),
+        )
+        .await
     }
 
     fn is_final(&self, depth: u64) -> bool {
@@ -337,15 +358,9 @@ impl Connector for EthereumConnector {
         let chain_id = self.chain_id().await?;
         let from = self.signer.address();
         let input = Bytes::from(anchor_data(&batch.root));
-        let latest = self
-            .rpc(
-                "eth_getBlockByNumber",
-                self.provider.get_block_by_number(BlockNumberOrTag::Latest),
-            )
-            .await?
-            .ok_or_else(|| {
-                ConnectorError::Unavailable(format!("{} has no latest block yet", self.endpoint))
-            })?;
+        let latest = self.block(BlockNumberOrTag::Latest).await?.ok_or_else(|| {
+            ConnectorError::Unavailable(format!("{} has no latest block yet", self.endpoint))
+        })?;
         let nonce = self
             .rpc(
                 "eth_getTransactionCount",
@@ -361,7 +376,7 @@ impl Connector for EthereumConnector {
             .rpc("eth_estimateGas", self.provider.estimate_gas(request))
             .await?;
         let to = TxKind::Call(self.to);
-        let envelope = if latest.header.base_fee_per_gas.is_some() {
+        let envelope = if latest.base_fee_per_gas.is_some() {
             let fees = self
                 .rpc("eth_feeHistory", self.provider.estimate_eip1559_fees())
                 .await?;
@@ -452,12 +467,7 @@ impl Connector for EthereumConnector {
         {
             return Ok(());
         }
-        let known = self
-            .rpc(
-                "eth_getTransactionByHash",
-                self.provider.get_transaction_by_hash(hash),
-            )
-            .await?;
+        let known = self.transaction(hash).await?;
         if known.is_some() {
             return Ok(());
         }
@@ -485,19 +495,16 @@ impl Connector for EthereumConnector {
     ) -> Result<LedgerState, ConnectorError> {
         let chain_id = self.chain_id().await?;
         let hash = reference_tx(&prepared.reference)?;
-        let Some(receipt) = self
-            .rpc(
-                "eth_getTransactionReceipt",
-                self.provider.get_transaction_receipt(hash),
-            )
-            .await?
-        else {
+        let Some(receipt) = self.receipt(hash).await? else {
             return Ok(LedgerState::Submitted);
         };
-        let (Some(number), Some(block_hash)) = (receipt.block_number, receipt.block_hash) else {
+        let (Some(number), Some(block_hash)) = (
+            receipt.block_number.map(|n| n.to::<u64>()),
+            receipt.block_hash,
+        ) else {
             return Ok(LedgerState::Submitted);
         };
-        if !receipt.status() {
+        if !receipt.succeeded() {
             return Err(ConnectorError::Refused(format!(
                 "transaction {hash} reverted in block {number}: {} is a contract that does not accept anchoring data; set anchoring.ethereum.anchor_address to an account without code",
                 self.to
@@ -538,27 +545,21 @@ impl Connector for EthereumConnector {
         }
         let hash = reference_tx(reference)?;
         let root_hex = hex::encode(root);
-        let Some(tx) = self
-            .rpc(
-                "eth_getTransactionByHash",
-                self.provider.get_transaction_by_hash(hash),
-            )
-            .await?
-        else {
+        let Some(tx) = self.transaction(hash).await? else {
             return Ok(LedgerCheck::Mismatch {
                 detail: format!("chain {chain_id} has no transaction {hash}"),
             });
         };
         let expected = anchor_data(root);
-        if tx.input().as_ref() != expected.as_slice() {
+        if tx.input.as_ref() != expected.as_slice() {
             return Ok(LedgerCheck::Mismatch {
                 detail: format!(
                     "transaction {hash} carries {}, not the anchor of root {root_hex}",
-                    clip(&format!("0x{}", hex::encode(tx.input())))
+                    clip(&format!("0x{}", hex::encode(&tx.input)))
                 ),
             });
         }
-        for (field, actual) in [("to", tx.to()), ("from", Some(tx.from()))] {
+        for (field, actual) in [("to", tx.to), ("from", Some(tx.from))] {
             if let Some(named) = reference.get(field).and_then(Value::as_str) {
                 let named = parse_address(named).map_err(|why| {
                     ConnectorError::Refused(format!("the reference's {field} {why}"))
@@ -573,7 +574,9 @@ impl Connector for EthereumConnector {
                 }
             }
         }
-        let (Some(number), Some(block_hash)) = (tx.block_number, tx.block_hash) else {
+        let (Some(number), Some(block_hash)) =
+            (tx.block_number.map(|n| n.to::<u64>()), tx.block_hash)
+        else {
             return Ok(LedgerCheck::Pending {
                 detail: format!(
                     "transaction {hash} carries root {root_hex} but is not in a block yet"
@@ -589,13 +592,8 @@ impl Connector for EthereumConnector {
                 ),
             });
         }
-        let receipt = self
-            .rpc(
-                "eth_getTransactionReceipt",
-                self.provider.get_transaction_receipt(hash),
-            )
-            .await?;
-        if receipt.as_ref().is_some_and(|r| !r.status()) {
+        let receipt = self.receipt(hash).await?;
+        if receipt.as_ref().is_some_and(|r| !r.succeeded()) {
             return Ok(LedgerCheck::Mismatch {
                 detail: format!("transaction {hash} reverted: it anchors nothing"),
             });
@@ -617,7 +615,7 @@ impl Connector for EthereumConnector {
         let depth = self.depth(number).await?;
         let mut detail = format!(
             "root {root_hex} is in transaction {hash} from {} in block {number} ({block_hash}) of chain {chain_id}, {}, {depth} block(s) deep",
-            tx.from(),
+            tx.from,
             at.to_rfc3339()
         );
         Ok(if self.is_final(depth) {
@@ -638,6 +636,53 @@ impl EthereumConnector {
             ConnectorError::Refused(format!("could not sign the anchoring transaction: {e}"))
         })
     }
+}
+
+/// The few fields read of a block, a receipt and a transaction: nodes differ in the rest (older
+/// GoQuorum receipts lack `effectiveGasPrice`, some chains add fields or transaction types), and
+/// a field we do not need must never make a ledger unreadable.
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireBlock {
+    hash: B256,
+    timestamp: U64,
+    #[serde(default)]
+    base_fee_per_gas: Option<U256>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireReceipt {
+    #[serde(default)]
+    block_number: Option<U64>,
+    #[serde(default)]
+    block_hash: Option<B256>,
+    /// 1 success, 0 reverted; absent before Byzantium (then only success is recorded).
+    #[serde(default)]
+    status: Option<U64>,
+    from: Address,
+    #[serde(default)]
+    to: Option<Address>,
+}
+
+impl WireReceipt {
+    fn succeeded(&self) -> bool {
+        self.status.is_none_or(|status| status != U64::ZERO)
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireTransaction {
+    #[serde(alias = "data")]
+    input: Bytes,
+    #[serde(default)]
+    to: Option<Address>,
+    from: Address,
+    #[serde(default)]
+    block_number: Option<U64>,
+    #[serde(default)]
+    block_hash: Option<B256>,
 }
 
 /// The stored raw transaction must be the one the reference names, on this chain, anchoring

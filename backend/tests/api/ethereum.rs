@@ -43,7 +43,7 @@ fn anvil_bin() -> PathBuf {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -63,7 +63,7 @@ impl Anvil {
         Anvil::start_on(free_port(), args).await
     }
 
-    async fn start_on(port: u16, args: &[&str]) -> Anvil {
+    pub(crate) async fn start_on(port: u16, args: &[&str]) -> Anvil {
         let child = Command::new(anvil_bin())
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
             .args(args)
@@ -123,7 +123,7 @@ impl Anvil {
     }
 
     /// Every mined transaction whose input is exactly `data`, found by scanning all blocks.
-    async fn transactions_carrying(&self, data: &[u8]) -> Vec<Value> {
+    pub(crate) async fn transactions_carrying(&self, data: &[u8]) -> Vec<Value> {
         let wanted = format!("0x{}", hex::encode(data));
         let mut found = Vec::new();
         for number in 0..=self.block_number().await {
@@ -181,6 +181,20 @@ fn included_reference(state: &LedgerState) -> &Value {
     match state {
         LedgerState::Included { reference, .. } | LedgerState::Final { reference, .. } => reference,
         LedgerState::Submitted => panic!("not included: {state:?}"),
+    }
+}
+
+/// The state once the node has mined the transaction: Anvil's automine answers
+/// `eth_sendRawTransaction` before the block is sealed.
+async fn mined(connector: &EthereumConnector, batch: &Batch, prepared: &Prepared) -> LedgerState {
+    let started = Instant::now();
+    loop {
+        let state = connector.state(batch, prepared).await.unwrap();
+        if state != LedgerState::Submitted {
+            return state;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "never mined");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -256,7 +270,7 @@ async fn ethereum_check_confirms_the_anchored_root_and_reports_a_mismatch_otherw
     let batch = batch(2);
     let prepared = connector.prepare(&batch).await.unwrap();
     connector.send(&batch, &prepared).await.unwrap();
-    let reference = included_reference(&connector.state(&batch, &prepared).await.unwrap()).clone();
+    let reference = included_reference(&mined(&connector, &batch, &prepared).await).clone();
 
     let check = connector.check(&batch.root, &reference).await.unwrap();
     assert!(
@@ -395,6 +409,7 @@ async fn ethereum_a_nonce_taken_by_another_transaction_is_refused_not_retried() 
     );
 
     connector.send(&first, &first_prepared).await.unwrap();
+    mined(&connector, &first, &first_prepared).await;
     let error = connector.send(&second, &second_prepared).await.unwrap_err();
     let ConnectorError::Refused(message) = &error else {
         panic!("{error}")
@@ -415,7 +430,7 @@ async fn ethereum_a_nonce_taken_by_another_transaction_is_refused_not_retried() 
     assert_eq!(again.reference["nonce"], 1);
     connector.send(&second, &again).await.unwrap();
     assert!(matches!(
-        connector.state(&second, &again).await.unwrap(),
+        mined(&connector, &second, &again).await,
         LedgerState::Final { .. }
     ));
 }
@@ -454,7 +469,7 @@ async fn ethereum_a_node_that_is_down_is_unavailable_and_anchoring_works_once_it
     let prepared = connector.prepare(&batch).await.unwrap();
     connector.send(&batch, &prepared).await.unwrap();
     assert!(matches!(
-        connector.state(&batch, &prepared).await.unwrap(),
+        mined(&connector, &batch, &prepared).await,
         LedgerState::Final { .. }
     ));
 }
@@ -580,6 +595,7 @@ async fn ethereum_the_transaction_holds_only_the_tag_and_the_root() {
         tx["type"], "0x2",
         "EIP-1559 where the node has a fee market"
     );
+    mined(&connector, &batch, &prepared).await;
     let receipt = anvil
         .rpc(
             "eth_getTransactionReceipt",
@@ -606,6 +622,7 @@ async fn ethereum_a_node_without_fee_market_gets_a_legacy_transaction() {
         .await;
     assert_eq!(tx["type"], "0x0");
     assert_eq!(tx["chainId"], "0x7a69", "EIP-155: replay-protected");
+    mined(&connector, &batch, &prepared).await;
     anvil.mine(1).await;
     let reference = included_reference(&connector.state(&batch, &prepared).await.unwrap()).clone();
     assert!(matches!(
