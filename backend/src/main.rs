@@ -1,6 +1,7 @@
 //! `corroborate-backend`: `serve` (the default) runs the service; `migrate` applies pending
 //! migrations and exits; `openapi` prints the API description; `witness serve` / `witness keygen`
-//! run a transparency-log witness or make its key (`docs/witness.md`). Settings come from
+//! run a transparency-log witness or make its key (`docs/witness.md`); `anchors status|flush|
+//! reanchor` look after ledger anchoring (`docs/ledgers.md`). Settings come from
 //! defaults, an optional `--config FILE` and the environment (see `settings.rs`).
 
 use anyhow::Context;
@@ -36,6 +37,28 @@ enum Command {
     /// docs/witness.md.
     #[command(subcommand)]
     Witness(WitnessCommand),
+    /// Ledger anchoring: where it stands, anchor what waits now, re-anchor on a new ledger.
+    #[command(subcommand)]
+    Anchors(AnchorsCommand),
+}
+
+#[derive(Subcommand)]
+enum AnchorsCommand {
+    /// Print the connector, the log's key, the records waiting and the batches per state.
+    Status,
+    /// Cut every waiting record into batches now and anchor them.
+    Flush {
+        /// How long to wait for the batches to be final, in seconds.
+        #[arg(long, default_value_t = 60)]
+        wait: u64,
+    },
+    /// After switching `anchoring.connector`: anchor the roots of every final batch of the
+    /// previous ledgers on the new one, linked so that old receipts reach the new ledger.
+    Reanchor {
+        /// How long to wait for the new batch to be final, in seconds.
+        #[arg(long, default_value_t = 60)]
+        wait: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -87,7 +110,26 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Serve => serve(settings),
         Command::Witness(command) => witness(command, &settings),
+        Command::Anchors(command) => anchors(command, &settings),
     }
+}
+
+fn anchors(command: AnchorsCommand, settings: &Settings) -> anyhow::Result<()> {
+    use corroborate_backend::anchoring::commands;
+    use std::time::Duration;
+    corroborate_backend::telemetry::init(settings.log_format);
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async {
+        match command {
+            AnchorsCommand::Status => commands::status(settings).await,
+            AnchorsCommand::Flush { wait } => {
+                commands::flush(settings, Duration::from_secs(wait)).await
+            }
+            AnchorsCommand::Reanchor { wait } => {
+                commands::reanchor(settings, Duration::from_secs(wait)).await
+            }
+        }
+    })
 }
 
 #[actix_web::main]

@@ -5,6 +5,7 @@
 //! explanation. This crate does no I/O: time, DID resolution and the trust registry are passed in,
 //! so every result is a pure function of its inputs.
 
+pub mod anchor;
 pub mod context;
 pub mod credential;
 pub mod decision;

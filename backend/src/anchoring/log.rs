@@ -14,24 +14,7 @@ use super::LogSettings;
 use crate::db::schema::{log_checkpoints, log_identity, log_leaves, log_witness_state};
 use crate::db::{AnyConnection, Db, StoreError, from_millis, millis};
 use crate::keys::Sealer;
-// TEMP until the witness module lands.
-mod shim {
-    pub enum AddCheckpointError {
-        Conflict { latest_size: u64 },
-        Refused { status: u16, detail: String },
-        Unavailable(String),
-    }
-    pub async fn add_checkpoint(
-        _client: &reqwest::Client,
-        _base_url: &str,
-        _old_size: u64,
-        _proof: &[[u8; 32]],
-        _signed_checkpoint: &str,
-    ) -> Result<Vec<corroborate_verifier::note::SignatureLine>, AddCheckpointError> {
-        Err(AddCheckpointError::Unavailable("shim".into()))
-    }
-}
-use shim::{AddCheckpointError, add_checkpoint};
+use crate::witness::client::{AddCheckpointError, add_checkpoint};
 use async_trait::async_trait;
 use chrono::Utc;
 use corroborate_verifier::anchor::LogReference;

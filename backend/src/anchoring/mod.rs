@@ -12,11 +12,13 @@
 //! citizen's receipt.
 
 pub mod batcher;
+pub mod commands;
 pub mod connector;
 pub mod ethereum;
 pub mod http;
 pub mod log;
 pub mod outbox;
+pub mod reanchor;
 pub mod receipts;
 
 pub use connector::*;

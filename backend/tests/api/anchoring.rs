@@ -386,3 +386,181 @@ fn contains_token(text: &str, value: &str) -> bool {
         !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
     })
 }
+
+/// Moving from the log to Ethereum: new batches go to the new ledger; the old receipt still
+/// verifies from the log; re-anchoring carries the old root to Ethereum with a link that the
+/// receipt then includes, and the ledger confirms it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moving_to_another_ledger_keeps_receipts_and_reanchors_old_roots() {
+    use corroborate_backend::anchoring::reanchor::reanchor_in;
+    use corroborate_backend::anchoring::{Anchoring, ConnectorKind, LedgerCheck};
+    let world = Scenario::with(Dialect::Sqlite, |s| s.anchoring.batch_size = 1).await;
+    let app = &world.app;
+    let (citizen, result) = world.established(&address("27", "1050")).await;
+    let decision = result["decision"]["id"].as_str().unwrap().to_owned();
+    let credential = result["status_credential"].clone();
+    settle(&world).await;
+    let trust = trust(&world).await;
+    let before = receipt_of(&world, &decision, &citizen.token).await;
+    assert!(before.reanchored.is_empty());
+
+    // The operator switches the connector (a restart with new settings, here a second
+    // `Anchoring` over the same database).
+    let anvil = crate::ethereum::Anvil::start(&[]).await;
+    let mut settings = app.state.settings.anchoring.clone();
+    settings.connector = ConnectorKind::Ethereum;
+    settings.ethereum.rpc_url = anvil.url.clone();
+    settings.ethereum.signer_key = Some(secrecy::SecretString::from(crate::ethereum::ACCOUNT_KEY));
+    settings.ethereum.confirmations = 1;
+    let moved = Anchoring::build(&settings, &app.state.db, &app.state.sealer, &app.state.public_url)
+        .unwrap();
+    let batcher = moved.batcher(&app.state.db);
+    let reanchored = app
+        .state
+        .db
+        .write::<_, corroborate_backend::anchoring::reanchor::ReanchorError, _>(|conn| {
+            reanchor_in(conn, "ethereum", 1000, Utc::now())
+        })
+        .await
+        .unwrap()
+        .expect("one old root to carry over");
+    assert_eq!(reanchored.roots, 1);
+    for _ in 0..10 {
+        batcher.round(Utc::now()).await.unwrap();
+    }
+    // Nothing left to carry over: a second run cuts nothing.
+    let again = app
+        .state
+        .db
+        .write::<_, corroborate_backend::anchoring::reanchor::ReanchorError, _>(|conn| {
+            reanchor_in(conn, "ethereum", 1000, Utc::now())
+        })
+        .await
+        .unwrap();
+    assert_eq!(again, None);
+
+    let after = receipt_of(&world, &decision, &citizen.token).await;
+    assert_eq!(after.batch, before.batch, "the original anchoring is unchanged");
+    assert_eq!(after.reanchored.len(), 1);
+    assert_eq!(after.reanchored[0].anchor.connector, "ethereum");
+    assert_eq!(after.reanchored[0].anchor.state, "final");
+    let report = verify_receipt(&after, Some(&credential), &trust, now()).unwrap();
+    assert!(matches!(report.anchors[0].ledger, LedgerReport::LogVerified { .. }));
+    let LedgerReport::NeedsLedger { reference } = &report.anchors[1].ledger else {
+        panic!("the Ethereum anchor needs the ledger: {report:?}");
+    };
+    let new_root: merkle::Hash = hex::decode(&after.reanchored[0].batch.root)
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let connector = moved.slot.get().await.unwrap();
+    assert!(matches!(
+        connector.check(&new_root, reference).await.unwrap(),
+        LedgerCheck::Confirmed { .. }
+    ));
+    // A link to a root it does not hold fails offline.
+    let mut broken = after.clone();
+    broken.reanchored[0].batch.leaf_index = 1;
+    assert!(verify_receipt(&broken, None, &trust, now()).is_err());
+}
+
+/// With witnesses configured (3, quorum 2), a checkpoint is final only once two of them have
+/// cosigned it; while they are down the batch stays `included` and its receipt does not verify
+/// under the quorum; as they come back, cosignatures are collected (with consistency proofs from
+/// what each saw last) and the receipt verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkpoint_is_final_only_with_a_quorum_of_witnesses() {
+    use corroborate_backend::anchoring::WitnessSettings;
+    use corroborate_backend::witness::{Witness, WitnessConfig};
+    use corroborate_verifier::note::{COSIGNATURE_V1, NoteSigner};
+    let signers: Vec<NoteSigner> = (1..=3u8)
+        .map(|i| {
+            NoteSigner::from_seed(&format!("witness.example.org/w{i}"), COSIGNATURE_V1, &[i; 32])
+                .unwrap()
+        })
+        .collect();
+    let ports: Vec<u16> = (0..3).map(|_| crate::ethereum::free_port()).collect();
+    let configured: Vec<WitnessSettings> = signers
+        .iter()
+        .zip(&ports)
+        .map(|(signer, port)| WitnessSettings {
+            key: signer.verifier().to_vkey(),
+            url: format!("http://127.0.0.1:{port}"),
+        })
+        .collect();
+    let world = Scenario::with(Dialect::Sqlite, |s| {
+        s.anchoring.batch_size = 1;
+        s.anchoring.log.witnesses = configured;
+        s.anchoring.log.quorum = 2;
+        s.anchoring.log.timeout_ms = 500;
+    })
+    .await;
+    let trust = trust(&world).await;
+    assert_eq!((trust.witnesses.len(), trust.quorum), (3, 2));
+    let (citizen, result) = world.established(&address("27", "1050")).await;
+    let decision = result["decision"]["id"].as_str().unwrap().to_owned();
+    let credential = result["status_credential"].clone();
+
+    // No witness answers: appended and signed, not final.
+    settle(&world).await;
+    let batch = batch_of(&world, &credential).await.unwrap();
+    assert_eq!(batch_state(&world, &batch).await, "included");
+    let receipt = receipt_of(&world, &decision, &citizen.token).await;
+    assert_eq!(receipt.anchor.state, "included");
+    assert!(matches!(
+        verify_receipt(&receipt, Some(&credential), &trust, now()),
+        Err(ReceiptError::Checkpoint(_))
+    ));
+
+    let dir = crate::support::TempDir(std::env::temp_dir().join(crate::support::unique("witnesses-")));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let log = trust.logs[0].clone();
+    let mut running = Vec::new();
+    for (i, signer) in signers.into_iter().enumerate() {
+        let witness = Witness::start(WitnessConfig {
+            listen: format!("127.0.0.1:{}", ports[i]),
+            signer,
+            logs: vec![log.clone()],
+            state_file: dir.0.join(format!("w{i}.state")),
+        })
+        .await
+        .unwrap();
+        running.push(witness);
+        settle(&world).await;
+        let state = batch_state(&world, &batch).await;
+        if i == 0 {
+            assert_eq!(state, "included", "one cosignature is not the quorum");
+        } else {
+            assert_eq!(state, "final", "{} witnesses up", i + 1);
+        }
+    }
+    let receipt = receipt_of(&world, &decision, &citizen.token).await;
+    let report = verify_receipt(&receipt, Some(&credential), &trust, now()).unwrap();
+    let LedgerReport::LogVerified { cosigners, .. } = &report.anchors[0].ledger else {
+        panic!("{report:?}");
+    };
+    assert!(cosigners.len() >= 2, "{cosigners:?}");
+
+    // The next checkpoint extends the first; the witnesses check that and cosign it too.
+    let (second_citizen, second) = world.established(&address("29", "1050")).await;
+    settle(&world).await;
+    let second_batch = batch_of(&world, &second["status_credential"]).await.unwrap();
+    assert_eq!(batch_state(&world, &second_batch).await, "final");
+    let second_receipt = receipt_of(
+        &world,
+        second["decision"]["id"].as_str().unwrap(),
+        &second_citizen.token,
+    )
+    .await;
+    let report = verify_receipt(&second_receipt, Some(&second["status_credential"]), &trust, now()).unwrap();
+    match &report.anchors[0].ledger {
+        LedgerReport::LogVerified { tree_size, cosigners, .. } => {
+            assert_eq!(*tree_size, 2);
+            assert_eq!(cosigners.len(), 3);
+        }
+        other => panic!("{other:?}"),
+    }
+    for witness in running {
+        witness.stop().await;
+    }
+}

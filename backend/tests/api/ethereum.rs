@@ -4,7 +4,7 @@
 //! test needs to see a transaction before its block.
 
 use corroborate_backend::anchoring::ethereum::{
-    EthereumConnector, EthereumSettings, TAG, anchor_data,
+    ANCHOR_CONTRACT, AnchorMode, EthereumConnector, EthereumSettings, TAG, anchor_data,
 };
 use corroborate_backend::anchoring::{
     Batch, Connector, ConnectorError, LedgerCheck, LedgerState, Prepared,
@@ -731,5 +731,97 @@ async fn ethereum_a_silent_or_failing_node_is_unavailable_a_forbidding_one_refus
     assert!(
         message.contains("HTTP 401") && !message.contains("secret-api-key"),
         "{message}"
+    );
+}
+
+#[tokio::test]
+async fn ethereum_contract_mode_anchors_with_an_event_found_by_root() {
+    let anvil = Anvil::start(&[]).await;
+    let deployer = connect(&anvil.url, 1).await;
+    let contract = deployer
+        .deploy_contract(Duration::from_secs(10))
+        .await
+        .unwrap();
+    let code = anvil.rpc("eth_getCode", json!([contract, "latest"])).await;
+    assert_eq!(code, json!(format!("0x{}", hex::encode(ANCHOR_CONTRACT))));
+
+    let connector = EthereumConnector::connect(&EthereumSettings {
+        mode: AnchorMode::Contract,
+        anchor_address: Some(contract.to_string()),
+        ..settings(&anvil.url, 1)
+    })
+    .await
+    .unwrap();
+    let batch = batch(14);
+    let prepared = connector.prepare(&batch).await.unwrap();
+    assert_eq!(prepared.reference["to"], contract.to_string());
+    connector.send(&batch, &prepared).await.unwrap();
+    let reference = included_reference(&mined(&connector, &batch, &prepared).await).clone();
+    let check = connector.check(&batch.root, &reference).await.unwrap();
+    assert!(matches!(check, LedgerCheck::Confirmed { .. }), "{check:?}");
+
+    // The same data, the same gas as a plain transaction, and one event naming the root.
+    let receipt = anvil
+        .rpc(
+            "eth_getTransactionReceipt",
+            json!([prepared.reference["tx"]]),
+        )
+        .await;
+    assert_eq!(hex_u64(&receipt["gasUsed"]), 22_440);
+    let logs = receipt["logs"].as_array().unwrap();
+    assert_eq!(logs.len(), 1);
+    assert_eq!(
+        logs[0]["topics"],
+        json!([format!("0x{}", hex::encode(batch.root))])
+    );
+    assert_eq!(logs[0]["data"], "0x");
+
+    // Found by its root alone; another root finds nothing.
+    let found = connector.find(&batch.root).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0]["tx"], prepared.reference["tx"]);
+    assert_eq!(found[0]["blockHash"], reference["blockHash"]);
+    assert!(connector.find(&[15u8; 32]).await.unwrap().is_empty());
+    assert!(matches!(
+        deployer.find(&batch.root).await,
+        Err(ConnectorError::Refused(_))
+    ));
+    // Code swapped behind the connector's back (a bare STOP): the data is there, the event is
+    // not, and check says so.
+    anvil.rpc("anvil_setCode", json!([contract, "0x00"])).await;
+    let silent = self::batch(16);
+    let prepared = connector.prepare(&silent).await.unwrap();
+    connector.send(&silent, &prepared).await.unwrap();
+    let reference = included_reference(&mined(&connector, &silent, &prepared).await).clone();
+    let check = connector.check(&silent.root, &reference).await.unwrap();
+    assert!(
+        matches!(&check, LedgerCheck::Mismatch { detail } if detail.contains("has no event")),
+        "{check:?}"
+    );
+}
+
+#[tokio::test]
+async fn ethereum_contract_mode_refuses_an_address_without_the_contract() {
+    let anvil = Anvil::start(&[]).await;
+    let error = EthereumConnector::connect(&EthereumSettings {
+        mode: AnchorMode::Contract,
+        ..settings(&anvil.url, 1)
+    })
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&error, ConnectorError::Refused(m) if m.contains("needs anchor_address")),
+        "{error}"
+    );
+    let error = EthereumConnector::connect(&EthereumSettings {
+        mode: AnchorMode::Contract,
+        anchor_address: Some(ACCOUNT.into()),
+        ..settings(&anvil.url, 1)
+    })
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&error, ConnectorError::Refused(m) if m.contains("does not hold the anchoring contract")),
+        "{error}"
     );
 }

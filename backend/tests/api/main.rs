@@ -7,11 +7,13 @@
 
 mod support;
 
+mod anchoring;
 mod basics;
 mod derivation;
 mod erasure;
 mod ethereum;
 mod exchange;
+mod faults;
 mod fetch;
 mod issuance;
 mod migrations;

@@ -99,7 +99,7 @@ impl Drop for TempDir {
     }
 }
 
-fn unique(prefix: &str) -> String {
+pub fn unique(prefix: &str) -> String {
     let mut bytes = [0u8; 8];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     format!("{prefix}{}", hex::encode(bytes))
