@@ -74,6 +74,35 @@ pub struct EthereumSettings {
     pub confirmations: u64,
     /// Per JSON-RPC call, in milliseconds.
     pub timeout_ms: u64,
+    /// `data` (default): plain transaction data. `contract`: the same data sent to the
+    /// [`ANCHOR_CONTRACT`] at `anchor_address`, whose event lets `eth_getLogs` find a root.
+    pub mode: AnchorMode,
+}
+
+/// How a root is written (`docs/ledgers.md`, "Plain transaction data, not a contract").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnchorMode {
+    #[default]
+    Data,
+    Contract,
+}
+
+/// The optional anchoring contract's runtime code, hand-assembled (9 bytes, no Solidity, nothing
+/// to audit beyond this line): `LOG1(offset 0, size 0, topic = calldata[4..36]); STOP`, i.e.
+/// `PUSH1 4 CALLDATALOAD PUSH1 0 PUSH1 0 LOG1 STOP`. It accepts any call and emits one event
+/// whose only topic is the root; the event's address is the contract, its transaction the sender.
+pub const ANCHOR_CONTRACT: [u8; 9] = [0x60, 0x04, 0x35, 0x60, 0x00, 0x60, 0x00, 0xa1, 0x00];
+
+/// The creation code deploying [`ANCHOR_CONTRACT`]: `CODECOPY` it to memory and `RETURN` it.
+pub fn anchor_contract_initcode() -> Vec<u8> {
+    let len = ANCHOR_CONTRACT.len() as u8;
+    // PUSH1 len PUSH1 12 PUSH1 0 CODECOPY PUSH1 len PUSH1 0 RETURN: 12 bytes, then the runtime.
+    let mut code = vec![
+        0x60, len, 0x60, 12, 0x60, 0x00, 0x39, 0x60, len, 0x60, 0x00, 0xf3,
+    ];
+    code.extend_from_slice(&ANCHOR_CONTRACT);
+    code
 }
 
 impl Default for EthereumSettings {
@@ -85,6 +114,7 @@ impl Default for EthereumSettings {
             anchor_address: None,
             confirmations: 2,
             timeout_ms: 10_000,
+            mode: AnchorMode::Data,
         }
     }
 }
@@ -98,6 +128,7 @@ pub struct EthereumConnector {
     chain_id: OnceCell<u64>,
     confirmations: u64,
     timeout: Duration,
+    mode: AnchorMode,
     /// The endpoint as messages show it (scheme, host, port) and the full URL they must not show.
     endpoint: String,
     secret_url: String,
@@ -110,15 +141,17 @@ impl std::fmt::Debug for EthereumConnector {
             .field("from", &self.signer.address())
             .field("to", &self.to)
             .field("confirmations", &self.confirmations)
+            .field("mode", &self.mode)
             .finish_non_exhaustive()
     }
 }
 
 impl EthereumConnector {
     /// Checks the settings (key present and valid, addresses, URL) and, when the node answers,
-    /// its chain id. A node that is down does not stop the service from starting: the chain id
-    /// is then checked by the first call that reaches it, and calls until then are
-    /// `Unavailable`. A node on another chain than `chain_id` is `Refused`.
+    /// its chain id (and in `contract` mode the contract's code). A node that is down does not
+    /// stop the service from starting: these are then checked by the first call that reaches it,
+    /// and calls until then are `Unavailable`. A node on another chain than `chain_id`, or an
+    /// `anchor_address` without the anchoring contract in `contract` mode, is `Refused`.
     pub async fn connect(settings: &EthereumSettings) -> Result<EthereumConnector, ConnectorError> {
         let key = settings.signer_key.as_ref().ok_or_else(|| {
             ConnectorError::Refused(
@@ -139,6 +172,13 @@ impl EthereumConnector {
             Some(text) => parse_address(text).map_err(|why| {
                 ConnectorError::Refused(format!("anchoring.ethereum.anchor_address {why}"))
             })?,
+            None if settings.mode == AnchorMode::Contract => {
+                return Err(ConnectorError::Refused(
+                    "anchoring.ethereum.mode = \"contract\" needs anchor_address: the address of \
+                     the deployed anchoring contract (EthereumConnector::deploy_contract)"
+                        .to_owned(),
+                ));
+            }
             None => signer.address(),
         };
         if settings.timeout_ms == 0 {
@@ -177,6 +217,7 @@ impl EthereumConnector {
             chain_id: OnceCell::new(),
             confirmations: settings.confirmations,
             timeout,
+            mode: settings.mode,
             endpoint,
             secret_url,
         };
@@ -200,19 +241,118 @@ impl EthereumConnector {
         self.to
     }
 
+    /// Deploys [`ANCHOR_CONTRACT`] from the signer and returns its address once mined (waiting
+    /// at most `wait`), for `mode = "contract"`. A one-off act of the operator, from a
+    /// connector in `data` mode; the address then goes into `anchor_address`.
+    pub async fn deploy_contract(&self, wait: Duration) -> Result<Address, ConnectorError> {
+        let chain_id = self.chain_id().await?;
+        let input = Bytes::from(anchor_contract_initcode());
+        let (envelope, nonce) = self.signed(chain_id, TxKind::Create, input).await?;
+        let hash = *envelope.tx_hash();
+        let raw = envelope.encoded_2718();
+        // The receipt is polled below, with our timeout on each call.
+        let _pending = self
+            .rpc(
+                "eth_sendRawTransaction",
+                self.provider.send_raw_transaction(&raw),
+            )
+            .await?;
+        let address = self.signer.address().create(nonce);
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(receipt) = self.receipt(hash).await?
+                && receipt.block_number.is_some()
+            {
+                if !receipt.succeeded() {
+                    return Err(ConnectorError::Refused(format!(
+                        "the anchoring contract's deployment {hash} failed"
+                    )));
+                }
+                let code = self
+                    .rpc("eth_getCode", self.provider.get_code_at(address))
+                    .await?;
+                if code.as_ref() != ANCHOR_CONTRACT.as_slice() {
+                    return Err(ConnectorError::Refused(format!(
+                        "{address} does not hold the anchoring contract after its deployment {hash}"
+                    )));
+                }
+                return Ok(address);
+            }
+            if started.elapsed() >= wait {
+                return Err(ConnectorError::Unavailable(format!(
+                    "the anchoring contract's deployment {hash} (to {address}) was not mined within {} s",
+                    wait.as_secs()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// The anchoring transactions of `root`, found by the contract's event (`mode = "contract"`
+    /// only: plain data is not indexed by nodes), as references `{chainId, tx, blockNumber,
+    /// blockHash}`. Public nodes may bound `eth_getLogs` ranges: there, a receipt's hash is the
+    /// way in.
+    pub async fn find(&self, root: &Hash) -> Result<Vec<Value>, ConnectorError> {
+        if self.mode != AnchorMode::Contract {
+            return Err(ConnectorError::Refused(
+                "finding a root by its event needs anchoring.ethereum.mode = \"contract\""
+                    .to_owned(),
+            ));
+        }
+        let chain_id = self.chain_id().await?;
+        let filter = json!({
+            "address": self.to,
+            "topics": [B256::from(*root)],
+            "fromBlock": "earliest",
+            "toBlock": "latest",
+        });
+        let logs: Vec<WireLog> = self
+            .rpc(
+                "eth_getLogs",
+                self.provider.raw_request("eth_getLogs".into(), (filter,)),
+            )
+            .await?;
+        Ok(logs
+            .into_iter()
+            .filter(|log| !log.removed)
+            .map(|log| {
+                json!({
+                    "chainId": chain_id,
+                    "tx": log.transaction_hash.map(|h| h.to_string()),
+                    "blockNumber": log.block_number.map(|n| n.to::<u64>()),
+                    "blockHash": log.block_hash.map(|h| h.to_string()),
+                })
+            })
+            .collect())
+    }
+
     async fn chain_id(&self) -> Result<u64, ConnectorError> {
         self.chain_id
             .get_or_try_init(|| async {
                 let id = self
                     .rpc("eth_chainId", self.provider.get_chain_id())
                     .await?;
-                match self.expected_chain_id {
-                    Some(expected) if expected != id => Err(ConnectorError::Refused(format!(
+                if let Some(expected) = self.expected_chain_id
+                    && expected != id
+                {
+                    return Err(ConnectorError::Refused(format!(
                         "the node at {} is on chain {id}, not on the configured chain {expected}",
                         self.endpoint
-                    ))),
-                    _ => Ok(id),
+                    )));
                 }
+                if self.mode == AnchorMode::Contract {
+                    let code = self
+                        .rpc("eth_getCode", self.provider.get_code_at(self.to))
+                        .await?;
+                    if code.as_ref() != ANCHOR_CONTRACT.as_slice() {
+                        return Err(ConnectorError::Refused(format!(
+                            "anchoring.ethereum.anchor_address {} on chain {id} does not hold the anchoring contract (its code is {} bytes, not the 9 of ANCHOR_CONTRACT); deploy it with EthereumConnector::deploy_contract",
+                            self.to,
+                            code.len()
+                        )));
+                    }
+                }
+                Ok(id)
             })
             .await
             .copied()
@@ -343,21 +483,16 @@ impl EthereumConnector {
         .await
     }
 
-    fn is_final(&self, depth: u64) -> bool {
-        depth >= self.confirmations
-    }
-}
-
-#[async_trait]
-impl Connector for EthereumConnector {
-    fn name(&self) -> &'static str {
-        "ethereum"
-    }
-
-    async fn prepare(&self, batch: &Batch) -> Result<Prepared, ConnectorError> {
-        let chain_id = self.chain_id().await?;
+    /// A transaction from the signer, value 0, signed locally with the pending nonce, the
+    /// estimated gas and the node's fees: EIP-1559 where the latest block has a base fee,
+    /// legacy (EIP-155) otherwise. No effect on the ledger.
+    async fn signed(
+        &self,
+        chain_id: u64,
+        to: TxKind,
+        input: Bytes,
+    ) -> Result<(TxEnvelope, u64), ConnectorError> {
         let from = self.signer.address();
-        let input = Bytes::from(anchor_data(&batch.root));
         let latest = self.block(BlockNumberOrTag::Latest).await?.ok_or_else(|| {
             ConnectorError::Unavailable(format!("{} has no latest block yet", self.endpoint))
         })?;
@@ -367,15 +502,16 @@ impl Connector for EthereumConnector {
                 self.provider.get_transaction_count(from).pending(),
             )
             .await?;
-        let request = TransactionRequest::default()
-            .from(from)
-            .to(self.to)
-            .value(U256::ZERO)
-            .input(input.clone().into());
+        let request = TransactionRequest {
+            from: Some(from),
+            to: Some(to),
+            value: Some(U256::ZERO),
+            input: input.clone().into(),
+            ..TransactionRequest::default()
+        };
         let gas_limit = self
             .rpc("eth_estimateGas", self.provider.estimate_gas(request))
             .await?;
-        let to = TxKind::Call(self.to);
         let envelope = if latest.base_fee_per_gas.is_some() {
             let fees = self
                 .rpc("eth_feeHistory", self.provider.estimate_eip1559_fees())
@@ -410,6 +546,25 @@ impl Connector for EthereumConnector {
             let signature = self.sign(&mut tx)?;
             TxEnvelope::from(tx.into_signed(signature))
         };
+        Ok((envelope, nonce))
+    }
+
+    fn is_final(&self, depth: u64) -> bool {
+        depth >= self.confirmations
+    }
+}
+
+#[async_trait]
+impl Connector for EthereumConnector {
+    fn name(&self) -> &'static str {
+        "ethereum"
+    }
+
+    async fn prepare(&self, batch: &Batch) -> Result<Prepared, ConnectorError> {
+        let chain_id = self.chain_id().await?;
+        let from = self.signer.address();
+        let input = Bytes::from(anchor_data(&batch.root));
+        let (envelope, nonce) = self.signed(chain_id, TxKind::Call(self.to), input).await?;
         let hash = *envelope.tx_hash();
         Ok(Prepared {
             reference: json!({
@@ -598,6 +753,22 @@ impl Connector for EthereumConnector {
                 detail: format!("transaction {hash} reverted: it anchors nothing"),
             });
         }
+        // Sent to the anchoring contract: its event must name the root.
+        if self.mode == AnchorMode::Contract
+            && tx.to == Some(self.to)
+            && !receipt.as_ref().is_some_and(|r| {
+                r.logs
+                    .iter()
+                    .any(|log| log.address == self.to && log.topics == [B256::from(*root)])
+            })
+        {
+            return Ok(LedgerCheck::Mismatch {
+                detail: format!(
+                    "transaction {hash} to the anchoring contract {} has no event for root {root_hex}",
+                    self.to
+                ),
+            });
+        }
         let Some((canonical, at)) = self.canonical_block(number).await? else {
             return Ok(LedgerCheck::Pending {
                 detail: format!(
@@ -663,6 +834,24 @@ struct WireReceipt {
     from: Address,
     #[serde(default)]
     to: Option<Address>,
+    #[serde(default)]
+    logs: Vec<WireLog>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireLog {
+    address: Address,
+    #[serde(default)]
+    topics: Vec<B256>,
+    #[serde(default)]
+    transaction_hash: Option<B256>,
+    #[serde(default)]
+    block_number: Option<U64>,
+    #[serde(default)]
+    block_hash: Option<B256>,
+    #[serde(default)]
+    removed: bool,
 }
 
 impl WireReceipt {
@@ -807,7 +996,24 @@ mod tests {
         assert_eq!(settings.rpc_url, "http://node:8545");
         assert_eq!(settings.confirmations, 0);
         assert_eq!(settings.timeout_ms, 10_000);
+        assert_eq!(settings.mode, AnchorMode::Data);
+        let contract: EthereumSettings =
+            serde_json::from_value(json!({"mode": "contract"})).unwrap();
+        assert_eq!(contract.mode, AnchorMode::Contract);
         assert!(serde_json::from_value::<EthereumSettings>(json!({"rpc": "x"})).is_err());
+        assert!(serde_json::from_value::<EthereumSettings>(json!({"mode": "event"})).is_err());
+    }
+
+    #[test]
+    fn the_contract_initcode_returns_the_runtime() {
+        let code = anchor_contract_initcode();
+        assert_eq!(code.len(), 12 + ANCHOR_CONTRACT.len());
+        assert_eq!(&code[12..], &ANCHOR_CONTRACT);
+        assert_eq!(
+            (code[1], code[3], code[8]),
+            (9, 12, 9),
+            "length, offset, length"
+        );
     }
 
     #[test]
