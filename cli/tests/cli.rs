@@ -481,3 +481,84 @@ fn bad_input_gets_a_specific_message_not_a_panic() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("colour"), "{}", stderr(&output));
 }
+
+// Anchoring receipts. The fixtures were made by the backend's test
+// `anchoring::a_checkpoint_is_final_only_with_a_quorum_of_witnesses`: a status credential's
+// receipt from the transparency log, cosigned by 3 witnesses, and the service's trust file.
+
+const RECEIPTS: &str = "cli/tests/fixtures/anchoring";
+
+fn receipt_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "receipt",
+        "verify",
+        "cli/tests/fixtures/anchoring/receipt.json",
+        "--trust",
+        "cli/tests/fixtures/anchoring/trust.json",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+#[test]
+fn a_receipt_verifies_offline_with_its_record() {
+    let output = corroborate(&receipt_args(&[
+        "--record",
+        "cli/tests/fixtures/anchoring/status-credential.json",
+        "--json",
+    ]));
+    let report = stdout_json(&output);
+    assert_eq!(report["report"]["record"], "matched");
+    let ledger = &report["report"]["anchors"][0]["ledger"];
+    assert_eq!(ledger["result"], "log_verified");
+    assert_eq!(ledger["cosigners"].as_array().unwrap().len(), 3);
+
+    let text = corroborate(&receipt_args(&[]));
+    assert!(text.status.success(), "{}", stderr(&text));
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("VERIFIED"), "{text}");
+    assert!(text.contains("not checked (pass --record FILE"), "{text}");
+}
+
+#[test]
+fn a_receipt_for_another_record_or_without_enough_witnesses_fails() {
+    let dir = std::env::temp_dir().join(format!("corroborate-receipt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut credential: Value = serde_json::from_slice(
+        &std::fs::read(repo().join(RECEIPTS).join("status-credential.json")).unwrap(),
+    )
+    .unwrap();
+    credential["credentialSubject"]["derivedStatus"]["outcome"] = Value::from("insufficient");
+    let other = dir.join("other.json");
+    std::fs::write(&other, credential.to_string()).unwrap();
+    let output = corroborate(&receipt_args(&["--record", other.to_str().unwrap()]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("does not match the receipt's fingerprint"), "{}", stderr(&output));
+
+    let output = corroborate(&receipt_args(&["--quorum", "4"]));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("checkpoint"), "{}", stderr(&output));
+
+    // A trust file without the log's key: the log is not trusted.
+    let mut trust: Value = serde_json::from_slice(
+        &std::fs::read(repo().join(RECEIPTS).join("trust.json")).unwrap(),
+    )
+    .unwrap();
+    trust["logs"] = Value::Array(Vec::new());
+    let untrusting = dir.join("trust.json");
+    std::fs::write(&untrusting, trust.to_string()).unwrap();
+    let output = corroborate(&[
+        "receipt",
+        "verify",
+        "cli/tests/fixtures/anchoring/receipt.json",
+        "--trust",
+        untrusting.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("no trusted key for the log"), "{}", stderr(&output));
+
+    let output = corroborate(&["receipt", "verify", "schemas/policies/residence-municipality.json"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("is not an anchoring receipt"), "{}", stderr(&output));
+    std::fs::remove_dir_all(dir).unwrap();
+}

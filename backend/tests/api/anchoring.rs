@@ -560,6 +560,18 @@ async fn a_checkpoint_is_final_only_with_a_quorum_of_witnesses() {
         }
         other => panic!("{other:?}"),
     }
+    // `corroborate receipt verify`'s tests use a receipt made here: regenerate them with
+    // CORROBORATE_WRITE_RECEIPT_FIXTURES=cli/tests/fixtures/anchoring.
+    if let Some(dir) = std::env::var_os("CORROBORATE_WRITE_RECEIPT_FIXTURES") {
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |name: &str, value: &Value| {
+            std::fs::write(dir.join(name), serde_json::to_string_pretty(value).unwrap()).unwrap()
+        };
+        write("receipt.json", &serde_json::to_value(&second_receipt).unwrap());
+        write("status-credential.json", &second["status_credential"]);
+        write("trust.json", &world.app.get("/anchoring/trust", None).await.expect(200));
+    }
     for witness in running {
         witness.stop().await;
     }
