@@ -44,13 +44,9 @@ impl Application {
         } else {
             settings.public_url.trim_end_matches('/').to_owned()
         };
-        let anchoring = crate::anchoring::Anchoring::build(
-            &settings.anchoring,
-            &db,
-            &sealer,
-            &public_url,
-        )
-        .context("opening the anchoring connector")?;
+        let anchoring =
+            crate::anchoring::Anchoring::build(&settings.anchoring, &db, &sealer, &public_url)
+                .context("opening the anchoring connector")?;
         let state = web::Data::new(AppState {
             settings,
             db,

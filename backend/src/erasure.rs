@@ -272,7 +272,10 @@ pub fn erase(
     let decision_ids: Vec<String> = about.into_iter().map(|(id, _, _)| id).collect();
     // The anchored fingerprints stay on the ledger; without the salt we held they can no longer
     // be linked to the citizen's data (the citizen's own receipt still holds it).
-    summary.anchor_salts = count(crate::anchoring::outbox::forget_salts_in(conn, &decision_ids)?);
+    summary.anchor_salts = count(crate::anchoring::outbox::forget_salts_in(
+        conn,
+        &decision_ids,
+    )?);
     summary.accreditations = count(
         diesel::update(
             accreditations::table

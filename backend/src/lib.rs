@@ -1,8 +1,8 @@
 //! The Corroborate service: the HTTP API that attesters, wallets and government use, over
 //! SQLite or PostgreSQL. `ARCHITECTURE.md` maps the modules; each opens with what it owns.
 
-pub mod app;
 pub mod anchoring;
+pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod db;

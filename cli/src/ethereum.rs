@@ -43,11 +43,15 @@ pub fn check(rpc: &str, root: &[u8], reference: &Value) -> Result<String> {
     expected.extend_from_slice(root);
     let input = found["input"].as_str().unwrap_or_default();
     if input.trim_start_matches("0x").to_lowercase() != hex::encode(&expected) {
-        return Ok(format!("MISMATCH: transaction {tx} does not carry this root"));
+        return Ok(format!(
+            "MISMATCH: transaction {tx} does not carry this root"
+        ));
     }
     let to = found["to"].as_str().unwrap_or_default().to_lowercase();
     if reference["to"].as_str().map(str::to_lowercase).as_deref() != Some(to.as_str()) {
-        return Ok(format!("MISMATCH: transaction {tx} was sent to {to}, not the anchor address"));
+        return Ok(format!(
+            "MISMATCH: transaction {tx} was sent to {to}, not the anchor address"
+        ));
     }
     let Some(block) = quantity(&found["blockNumber"]) else {
         return Ok(format!("pending: transaction {tx} is not mined yet"));

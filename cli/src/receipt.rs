@@ -142,9 +142,15 @@ pub fn verify(args: VerifyReceiptArgs) -> Result<ExitCode> {
                 ),
                 LedgerReport::NeedsLedger { .. } => out!(
                     "    only the ledger can confirm this reference{}",
-                    if args.rpc.is_some() { "" } else { " (pass --rpc URL)" }
+                    if args.rpc.is_some() {
+                        ""
+                    } else {
+                        " (pass --rpc URL)"
+                    }
                 ),
-                LedgerReport::NotYetAnchored => out!("    not yet anchored when the receipt was made"),
+                LedgerReport::NotYetAnchored => {
+                    out!("    not yet anchored when the receipt was made")
+                }
             }
         }
         for check in &ledger_checks {

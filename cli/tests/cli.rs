@@ -533,17 +533,24 @@ fn a_receipt_for_another_record_or_without_enough_witnesses_fails() {
     std::fs::write(&other, credential.to_string()).unwrap();
     let output = corroborate(&receipt_args(&["--record", other.to_str().unwrap()]));
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("does not match the receipt's fingerprint"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("does not match the receipt's fingerprint"),
+        "{}",
+        stderr(&output)
+    );
 
     let output = corroborate(&receipt_args(&["--quorum", "4"]));
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("checkpoint"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("checkpoint"),
+        "{}",
+        stderr(&output)
+    );
 
     // A trust file without the log's key: the log is not trusted.
-    let mut trust: Value = serde_json::from_slice(
-        &std::fs::read(repo().join(RECEIPTS).join("trust.json")).unwrap(),
-    )
-    .unwrap();
+    let mut trust: Value =
+        serde_json::from_slice(&std::fs::read(repo().join(RECEIPTS).join("trust.json")).unwrap())
+            .unwrap();
     trust["logs"] = Value::Array(Vec::new());
     let untrusting = dir.join("trust.json");
     std::fs::write(&untrusting, trust.to_string()).unwrap();
@@ -555,10 +562,22 @@ fn a_receipt_for_another_record_or_without_enough_witnesses_fails() {
         untrusting.to_str().unwrap(),
     ]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("no trusted key for the log"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("no trusted key for the log"),
+        "{}",
+        stderr(&output)
+    );
 
-    let output = corroborate(&["receipt", "verify", "schemas/policies/residence-municipality.json"]);
+    let output = corroborate(&[
+        "receipt",
+        "verify",
+        "schemas/policies/residence-municipality.json",
+    ]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("is not an anchoring receipt"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("is not an anchoring receipt"),
+        "{}",
+        stderr(&output)
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -284,7 +284,10 @@ fn check_log(
     if verified.checkpoint.origin != reference.origin {
         return Err(ReceiptError::UntrustedLog(verified.checkpoint.origin));
     }
-    let path = hashes("anchor.reference.inclusionProof", &reference.inclusion_proof)?;
+    let path = hashes(
+        "anchor.reference.inclusionProof",
+        &reference.inclusion_proof,
+    )?;
     merkle::verify_inclusion(
         &merkle::leaf_hash(root),
         reference.leaf_index,
@@ -299,7 +302,11 @@ fn check_log(
     Ok(LedgerReport::LogVerified {
         origin: reference.origin,
         tree_size: reference.tree_size,
-        cosigners: verified.cosigners.into_iter().map(|(name, _)| name).collect(),
+        cosigners: verified
+            .cosigners
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect(),
     })
 }
 

@@ -121,7 +121,9 @@ impl Batcher {
         let interval = Duration::from_millis(self.settings.poll_interval_ms.max(10));
         loop {
             match self.round(Utc::now()).await {
-                Ok(round) if round != Round::default() => tracing::debug!(?round, "anchoring round"),
+                Ok(round) if round != Round::default() => {
+                    tracing::debug!(?round, "anchoring round")
+                }
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%error, "anchoring round failed; retrying"),
             }
@@ -137,7 +139,9 @@ impl Batcher {
             let connector = self.slot.name();
             let cut = self
                 .db
-                .write::<_, BatchError, _>(move |conn| cut_batch_in(conn, &settings, connector, now, false))
+                .write::<_, BatchError, _>(move |conn| {
+                    cut_batch_in(conn, &settings, connector, now, false)
+                })
                 .await?;
             if cut.is_none() {
                 break;
@@ -173,7 +177,9 @@ impl Batcher {
             let now = Utc::now();
             let done = self
                 .db
-                .write::<_, BatchError, _>(move |conn| cut_batch_in(conn, &settings, connector, now, true))
+                .write::<_, BatchError, _>(move |conn| {
+                    cut_batch_in(conn, &settings, connector, now, true)
+                })
                 .await?;
             if done.is_none() {
                 return Ok(cut);
@@ -228,14 +234,17 @@ impl Batcher {
             size: row.size as u64,
         };
         let connector = self.slot.get().await?;
-        let state = BatchState::parse(&row.state)
-            .ok_or_else(|| AdvanceError::Damaged(format!("batch {} is in state {:?}", row.id, row.state)))?;
+        let state = BatchState::parse(&row.state).ok_or_else(|| {
+            AdvanceError::Damaged(format!("batch {} is in state {:?}", row.id, row.state))
+        })?;
         let stored: Option<Prepared> = row
             .prepared
             .as_deref()
             .map(serde_json::from_str)
             .transpose()
-            .map_err(|e| AdvanceError::Damaged(format!("batch {}'s prepared submission: {e}", row.id)))?;
+            .map_err(|e| {
+                AdvanceError::Damaged(format!("batch {}'s prepared submission: {e}", row.id))
+            })?;
         if state == BatchState::Pending {
             let prepared = match stored {
                 Some(prepared) => prepared,
@@ -273,27 +282,45 @@ impl Batcher {
                 tokio::time::sleep(Duration::from_millis(self.settings.pause_before_send_ms)).await;
             }
             connector.send(&batch, &prepared).await?;
-            self.move_to(&row.id, BatchState::Submitted, None, now).await?;
-            tracing::info!(batch = row.id, size = row.size, connector = connector.name(), "batch root submitted");
+            self.move_to(&row.id, BatchState::Submitted, None, now)
+                .await?;
+            tracing::info!(
+                batch = row.id,
+                size = row.size,
+                connector = connector.name(),
+                "batch root submitted"
+            );
             return Ok(Advance::Sent);
         }
-        let prepared = stored
-            .ok_or_else(|| AdvanceError::Damaged(format!("batch {} was submitted without a prepared submission", row.id)))?;
+        let prepared = stored.ok_or_else(|| {
+            AdvanceError::Damaged(format!(
+                "batch {} was submitted without a prepared submission",
+                row.id
+            ))
+        })?;
         let moved = match connector.state(&batch, &prepared).await? {
             LedgerState::Submitted => false,
             LedgerState::Included { reference, at } => {
                 state < BatchState::Included
-                    && self.move_to(&row.id, BatchState::Included, Some(reference), at).await?
+                    && self
+                        .move_to(&row.id, BatchState::Included, Some(reference), at)
+                        .await?
             }
             LedgerState::Final { reference, at } => {
-                let moved = self.move_to(&row.id, BatchState::Final, Some(reference), at).await?;
+                let moved = self
+                    .move_to(&row.id, BatchState::Final, Some(reference), at)
+                    .await?;
                 if moved {
                     tracing::info!(batch = row.id, size = row.size, "batch root final");
                 }
                 moved
             }
         };
-        Ok(if moved { Advance::Moved } else { Advance::Unchanged })
+        Ok(if moved {
+            Advance::Moved
+        } else {
+            Advance::Unchanged
+        })
     }
 
     /// Moves a batch forward (only from an earlier state); returns whether it moved.
@@ -354,7 +381,12 @@ impl Batcher {
             .await
     }
 
-    async fn postpone(&self, row: &BatchRow, now: DateTime<Utc>, error: &str) -> Result<(), BatchError> {
+    async fn postpone(
+        &self,
+        row: &BatchRow,
+        now: DateTime<Utc>,
+        error: &str,
+    ) -> Result<(), BatchError> {
         let attempts = row.attempts.saturating_add(1);
         let delay = backoff(&self.settings, attempts as u32);
         let next = now + chrono::Duration::milliseconds(delay as i64);
@@ -393,7 +425,9 @@ enum AdvanceError {
 
 /// The wait before attempt `attempts + 1`: `base · 2^(attempts−1)`, at most `max`.
 pub fn backoff(settings: &AnchoringSettings, attempts: u32) -> u64 {
-    let factor = 1u64.checked_shl(attempts.saturating_sub(1).min(40)).unwrap_or(u64::MAX);
+    let factor = 1u64
+        .checked_shl(attempts.saturating_sub(1).min(40))
+        .unwrap_or(u64::MAX);
     settings
         .retry_base_ms
         .saturating_mul(factor)
@@ -453,9 +487,9 @@ pub fn cut_batch_in(
         ))
         .execute(conn)?;
     for (index, (id, _, _)) in waiting.iter().enumerate() {
-        let proof = tree
-            .inclusion_proof(index as u64)
-            .ok_or_else(|| BatchError::Damaged(batch_id.clone(), format!("no proof for leaf {index}")))?;
+        let proof = tree.inclusion_proof(index as u64).ok_or_else(|| {
+            BatchError::Damaged(batch_id.clone(), format!("no proof for leaf {index}"))
+        })?;
         let proof: Vec<String> = proof.iter().map(hex::encode).collect();
         let updated = diesel::update(
             anchor_records::table
@@ -470,7 +504,10 @@ pub fn cut_batch_in(
         .execute(conn)?;
         if updated != 1 {
             // Another batcher took it meanwhile: roll the whole cut back.
-            return Err(BatchError::Damaged(batch_id, format!("record {id} was batched concurrently")));
+            return Err(BatchError::Damaged(
+                batch_id,
+                format!("record {id} was batched concurrently"),
+            ));
         }
     }
     Ok(Some(batch_id))

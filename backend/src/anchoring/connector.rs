@@ -86,7 +86,11 @@ pub trait Connector: Send + Sync {
     /// Sends it; idempotent for the same `Prepared` (see the module's contract).
     async fn send(&self, batch: &Batch, prepared: &Prepared) -> Result<(), ConnectorError>;
     /// Where the batch stands on the ledger.
-    async fn state(&self, batch: &Batch, prepared: &Prepared) -> Result<LedgerState, ConnectorError>;
+    async fn state(
+        &self,
+        batch: &Batch,
+        prepared: &Prepared,
+    ) -> Result<LedgerState, ConnectorError>;
     /// Checks, on the ledger, that `root` is anchored at `reference` (a receipt's ledger part).
     async fn check(&self, root: &Hash, reference: &Value) -> Result<LedgerCheck, ConnectorError>;
 }

@@ -2,8 +2,8 @@
 //! made it), the transparency log's checkpoints, proofs and leaves (public: they hold only
 //! hashes), the keys a verifier of receipts trusts, and the batches' progress (administrators).
 
-use super::receipts::{self, ReceiptError};
 use super::outbox;
+use super::receipts::{self, ReceiptError};
 use crate::auth::{Caller, Role};
 use crate::db::schema::{anchor_batches, decisions, log_checkpoints, log_leaves};
 use crate::error::{ApiError, ApiResult, Code};
@@ -76,13 +76,9 @@ pub async fn decision_receipt(
             let credential = credential.ok_or_else(|| {
                 ApiError::not_found("status credential (only an established decision has one)")
             })?;
-            let receipt = receipts::receipt(
-                &state.db,
-                anchoring,
-                outbox::STATUS_CREDENTIAL,
-                &credential,
-            )
-            .await?;
+            let receipt =
+                receipts::receipt(&state.db, anchoring, outbox::STATUS_CREDENTIAL, &credential)
+                    .await?;
             Ok(HttpResponse::Ok().json(receipt))
         }
         Some("decision") => {
@@ -146,7 +142,10 @@ pub async fn latest_checkpoint(state: web::Data<AppState>) -> ApiResult<HttpResp
 }
 
 /// The checkpoint of one tree size.
-pub async fn checkpoint(state: web::Data<AppState>, path: web::Path<u64>) -> ApiResult<HttpResponse> {
+pub async fn checkpoint(
+    state: web::Data<AppState>,
+    path: web::Path<u64>,
+) -> ApiResult<HttpResponse> {
     let size = i64::try_from(path.into_inner())
         .map_err(|_| ApiError::new(Code::InvalidParameter, "size is too large"))?;
     let note: Option<String> = state
@@ -228,7 +227,12 @@ pub async fn inclusion(
             format!("need index < size ≤ {current} (the log's size); got {index} and {size}"),
         ));
     }
-    let tree = state.anchoring.log.tree(size).await.map_err(ApiError::internal)?;
+    let tree = state
+        .anchoring
+        .log
+        .tree(size)
+        .await
+        .map_err(ApiError::internal)?;
     let proof = tree
         .inclusion_proof(index)
         .ok_or_else(|| ApiError::internal("no inclusion proof for an index inside the tree"))?;
@@ -254,7 +258,9 @@ pub async fn leaves(
 ) -> ApiResult<HttpResponse> {
     let start = i64::try_from(query.start)
         .map_err(|_| ApiError::new(Code::InvalidParameter, "start is too large"))?;
-    let limit = query.limit.map_or(LEAVES_PAGE, |l| (l as i64).clamp(1, LEAVES_PAGE));
+    let limit = query
+        .limit
+        .map_or(LEAVES_PAGE, |l| (l as i64).clamp(1, LEAVES_PAGE));
     let rows: Vec<(i64, String)> = state
         .db
         .read(move |conn| {
@@ -287,7 +293,16 @@ struct BatchView {
 /// Batches not yet final, and how many are final (administrators: is anchoring keeping up?).
 pub async fn batches(caller: Caller, state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     caller.require(Role::Admin)?;
-    type Row = (String, String, String, String, i64, String, i32, Option<String>);
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        i64,
+        String,
+        i32,
+        Option<String>,
+    );
     let (open, finals, waiting): (Vec<Row>, i64, i64) = state
         .db
         .read(|conn| {
@@ -330,8 +345,16 @@ pub fn routes(cfg: &mut web::ServiceConfig, limiter: &crate::app::Limiter) {
     cfg.route("/decisions/{id}/receipt", web::get().to(decision_receipt))
         .route("/anchoring/batches", web::get().to(batches));
     limiter.resource(cfg, "/anchoring/trust", vec![web::get().to(trust)]);
-    limiter.resource(cfg, "/log/checkpoint", vec![web::get().to(latest_checkpoint)]);
-    limiter.resource(cfg, "/log/checkpoints/{size}", vec![web::get().to(checkpoint)]);
+    limiter.resource(
+        cfg,
+        "/log/checkpoint",
+        vec![web::get().to(latest_checkpoint)],
+    );
+    limiter.resource(
+        cfg,
+        "/log/checkpoints/{size}",
+        vec![web::get().to(checkpoint)],
+    );
     limiter.resource(cfg, "/log/consistency", vec![web::get().to(consistency)]);
     limiter.resource(cfg, "/log/inclusion", vec![web::get().to(inclusion)]);
     limiter.resource(cfg, "/log/leaves", vec![web::get().to(leaves)]);

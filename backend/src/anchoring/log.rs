@@ -9,8 +9,10 @@
 //! primary key refuses a second leaf at an index, and database triggers refuse any update or
 //! deletion of a leaf or of a signed tree head (`migrations/*/…_anchoring`).
 
-use super::connector::{Batch, Connector, ConnectorError, Hash, LedgerCheck, LedgerState, Prepared};
 use super::LogSettings;
+use super::connector::{
+    Batch, Connector, ConnectorError, Hash, LedgerCheck, LedgerState, Prepared,
+};
 use crate::db::schema::{log_checkpoints, log_identity, log_leaves, log_witness_state};
 use crate::db::{AnyConnection, Db, StoreError, from_millis, millis};
 use crate::keys::Sealer;
@@ -106,7 +108,8 @@ impl LogConnector {
         } else {
             settings.origin.clone()
         };
-        let signer = db.write_blocking::<_, LogError, _>(|conn| identity_in(conn, sealer, &origin))?;
+        let signer =
+            db.write_blocking::<_, LogError, _>(|conn| identity_in(conn, sealer, &origin))?;
         let client = reqwest::Client::builder()
             .timeout(Duration::from_millis(settings.timeout_ms))
             .redirect(reqwest::redirect::Policy::none())
@@ -165,7 +168,11 @@ impl LogConnector {
             .read(|conn| {
                 let row: Option<(i64, String, Option<i64>)> = log_checkpoints::table
                     .order(log_checkpoints::size.desc())
-                    .select((log_checkpoints::size, log_checkpoints::note, log_checkpoints::final_at))
+                    .select((
+                        log_checkpoints::size,
+                        log_checkpoints::note,
+                        log_checkpoints::final_at,
+                    ))
                     .first(conn)
                     .optional()?;
                 let seen: Vec<(String, i64)> = log_witness_state::table
@@ -219,7 +226,9 @@ impl LogConnector {
                                 changed = true;
                                 self.remember(peer, size).await?;
                             }
-                            Err(error) => tracing::warn!(witness = name, %error, "a witness returned a cosignature that does not verify"),
+                            Err(error) => {
+                                tracing::warn!(witness = name, %error, "a witness returned a cosignature that does not verify")
+                            }
                         }
                         break;
                     }
@@ -229,11 +238,20 @@ impl LogConnector {
                         old = latest_size;
                     }
                     Err(AddCheckpointError::Refused { status, detail }) => {
-                        tracing::error!(witness = name, status, detail, "a witness refused to cosign the log's checkpoint");
+                        tracing::error!(
+                            witness = name,
+                            status,
+                            detail,
+                            "a witness refused to cosign the log's checkpoint"
+                        );
                         break;
                     }
                     Err(AddCheckpointError::Unavailable(detail)) => {
-                        tracing::warn!(witness = name, detail, "a witness is unavailable; retrying later");
+                        tracing::warn!(
+                            witness = name,
+                            detail,
+                            "a witness is unavailable; retrying later"
+                        );
                         break;
                     }
                 }
@@ -241,21 +259,25 @@ impl LogConnector {
         }
         if changed {
             let quorum = self.quorum;
-            let witnesses: Vec<NoteVerifier> = self.witnesses.iter().map(|p| p.key.clone()).collect();
+            let witnesses: Vec<NoteVerifier> =
+                self.witnesses.iter().map(|p| p.key.clone()).collect();
             let log = self.signer.verifier();
             let text = note.to_text();
             let now = Utc::now();
-            let cosigners = verify_checkpoint(&text, &log, &witnesses, 0, now.timestamp().max(0) as u64)
-                .map(|v| v.cosigners.len())
-                .map_err(|e| LogError::Damaged(e.to_string()))?;
+            let cosigners =
+                verify_checkpoint(&text, &log, &witnesses, 0, now.timestamp().max(0) as u64)
+                    .map(|v| v.cosigners.len())
+                    .map_err(|e| LogError::Damaged(e.to_string()))?;
             self.db
                 .write::<_, LogError, _>(move |conn| {
-                    diesel::update(log_checkpoints::table.filter(log_checkpoints::size.eq(size as i64)))
-                        .set((
-                            log_checkpoints::note.eq(&text),
-                            log_checkpoints::cosigners.eq(cosigners as i32),
-                        ))
-                        .execute(conn)?;
+                    diesel::update(
+                        log_checkpoints::table.filter(log_checkpoints::size.eq(size as i64)),
+                    )
+                    .set((
+                        log_checkpoints::note.eq(&text),
+                        log_checkpoints::cosigners.eq(cosigners as i32),
+                    ))
+                    .execute(conn)?;
                     if cosigners >= quorum {
                         diesel::update(
                             log_checkpoints::table
@@ -300,8 +322,9 @@ impl LogConnector {
             return Ok(Vec::new());
         }
         let tree = self.tree(second).await?;
-        tree.consistency_proof(first)
-            .ok_or_else(|| LogError::Damaged(format!("no consistency proof from {first} to {second}")))
+        tree.consistency_proof(first).ok_or_else(|| {
+            LogError::Damaged(format!("no consistency proof from {first} to {second}"))
+        })
     }
 
     /// The tree of the log's first `size` leaves.
@@ -325,7 +348,11 @@ impl LogConnector {
                 Ok(log_checkpoints::table
                     .filter(log_checkpoints::size.gt(index as i64))
                     .order(log_checkpoints::size.asc())
-                    .select((log_checkpoints::size, log_checkpoints::note, log_checkpoints::final_at))
+                    .select((
+                        log_checkpoints::size,
+                        log_checkpoints::note,
+                        log_checkpoints::final_at,
+                    ))
                     .load(conn)?)
             })
             .await?;
@@ -355,7 +382,10 @@ impl LogConnector {
 
     /// The log index of a batch's root, once appended.
     pub async fn leaf_index(&self, batch_id: &str) -> Result<Option<u64>, LogError> {
-        Ok(self.leaf_of(batch_id.to_owned()).await?.map(|(index, _)| index))
+        Ok(self
+            .leaf_of(batch_id.to_owned())
+            .await?
+            .map(|(index, _)| index))
     }
 
     async fn leaf_of(&self, batch_id: String) -> Result<Option<(u64, String)>, LogError> {
@@ -407,7 +437,11 @@ impl Connector for LogConnector {
         .map_err(unavailable)
     }
 
-    async fn state(&self, batch: &Batch, _prepared: &Prepared) -> Result<LedgerState, ConnectorError> {
+    async fn state(
+        &self,
+        batch: &Batch,
+        _prepared: &Prepared,
+    ) -> Result<LedgerState, ConnectorError> {
         if let Err(error) = self.cosign().await {
             tracing::warn!(%error, "cosigning round failed");
         }
@@ -429,7 +463,11 @@ impl Connector for LogConnector {
         }
     }
 
-    async fn check(&self, root: &Hash, reference: &serde_json::Value) -> Result<LedgerCheck, ConnectorError> {
+    async fn check(
+        &self,
+        root: &Hash,
+        reference: &serde_json::Value,
+    ) -> Result<LedgerCheck, ConnectorError> {
         let reference: LogReference = serde_json::from_value(reference.clone())
             .map_err(|e| ConnectorError::Refused(format!("not a log reference: {e}")))?;
         if reference.origin != self.origin() {
@@ -456,7 +494,10 @@ impl Connector for LogConnector {
         }
         match self.reference(index).await.map_err(unavailable)? {
             Some((true, r)) => Ok(LedgerCheck::Confirmed {
-                detail: format!("leaf {index} under the final checkpoint of size {}", r.tree_size),
+                detail: format!(
+                    "leaf {index} under the final checkpoint of size {}",
+                    r.tree_size
+                ),
             }),
             _ => Ok(LedgerCheck::Pending {
                 detail: format!("leaf {index}, no checkpoint covering it is final yet"),
@@ -525,7 +566,7 @@ fn append_with(
         ))
         .execute(conn)?;
     Ok(index)
-    }
+}
 
 fn load_leaves(conn: &mut AnyConnection) -> Result<Vec<Hash>, StoreError> {
     let rows: Vec<(i64, String)> = log_leaves::table
@@ -563,7 +604,11 @@ fn latest_head(conn: &mut AnyConnection) -> Result<Option<(u64, Hash)>, LogError
 }
 
 /// The log's identity, created on first use.
-fn identity_in(conn: &mut AnyConnection, sealer: &Sealer, origin: &str) -> Result<NoteSigner, LogError> {
+fn identity_in(
+    conn: &mut AnyConnection,
+    sealer: &Sealer,
+    origin: &str,
+) -> Result<NoteSigner, LogError> {
     let row: Option<(String, Vec<u8>)> = log_identity::table
         .select((log_identity::origin, log_identity::sealed_secret))
         .first(conn)
@@ -576,8 +621,12 @@ fn identity_in(conn: &mut AnyConnection, sealer: &Sealer, origin: &str) -> Resul
             .as_slice()
             .try_into()
             .map_err(|_| LogError::Key("the sealed key is not 32 bytes".into()))?;
-        return NoteSigner::new(&origin, ED25519, ed25519_dalek::SigningKey::from_bytes(&seed))
-            .map_err(|e| LogError::Key(e.to_string()));
+        return NoteSigner::new(
+            &origin,
+            ED25519,
+            ed25519_dalek::SigningKey::from_bytes(&seed),
+        )
+        .map_err(|e| LogError::Key(e.to_string()));
     }
     let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
     let signer = NoteSigner::new(origin, ED25519, key.clone())

@@ -5,7 +5,9 @@
 use super::Anchoring;
 use crate::db::schema::{anchor_batches, anchor_links, anchor_records};
 use crate::db::{AnyConnection, Db, StoreError};
-use corroborate_verifier::anchor::{Anchor, BatchProof, Reanchor, Receipt, RecordRef, RECEIPT_TYPE};
+use corroborate_verifier::anchor::{
+    Anchor, BatchProof, RECEIPT_TYPE, Reanchor, Receipt, RecordRef,
+};
 use diesel::prelude::*;
 use serde_json::Value;
 
@@ -67,7 +69,13 @@ struct Loaded {
 }
 
 fn load_in(conn: &mut AnyConnection, kind: &str, record_id: &str) -> Result<Loaded, ReceiptError> {
-    type Row = (Option<String>, String, Option<String>, Option<i64>, Option<String>);
+    type Row = (
+        Option<String>,
+        String,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+    );
     let row: Option<Row> = anchor_records::table
         .filter(anchor_records::kind.eq(kind))
         .filter(anchor_records::record_id.eq(record_id))
@@ -87,7 +95,11 @@ fn load_in(conn: &mut AnyConnection, kind: &str, record_id: &str) -> Result<Load
     let batch = batch_row(conn, &batch_id)?;
     let rows: Vec<(String, i64, String)> = anchor_links::table
         .filter(anchor_links::old_batch_id.eq(&batch_id))
-        .select((anchor_links::new_batch_id, anchor_links::leaf_index, anchor_links::proof))
+        .select((
+            anchor_links::new_batch_id,
+            anchor_links::leaf_index,
+            anchor_links::proof,
+        ))
         .load(conn)?;
     let mut links = Vec::new();
     for (new_id, leaf, link_proof) in rows {
@@ -152,7 +164,11 @@ pub async fn receipt(
     })
 }
 
-async fn anchor_of(anchoring: &Anchoring, batch_id: &str, row: &BatchRowFull) -> Result<Anchor, ReceiptError> {
+async fn anchor_of(
+    anchoring: &Anchoring,
+    batch_id: &str,
+    row: &BatchRowFull,
+) -> Result<Anchor, ReceiptError> {
     if row.connector == "log" && row.state != "pending" {
         let index = anchoring
             .log

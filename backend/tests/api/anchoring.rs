@@ -10,7 +10,9 @@ use crate::on_both;
 use crate::support::Dialect;
 use chrono::Utc;
 use corroborate_backend::anchoring::batcher::Round;
-use corroborate_backend::db::schema::{anchor_batches, anchor_records, log_checkpoints, log_leaves};
+use corroborate_backend::db::schema::{
+    anchor_batches, anchor_records, log_checkpoints, log_leaves,
+};
 use corroborate_verifier::anchor::{
     LedgerReport, Receipt, ReceiptError, RecordCheck, Trust, verify_receipt,
 };
@@ -78,17 +80,33 @@ async fn a_status_is_anchored_and_its_receipt_verifies_offline(dialect: Dialect)
     // One pending row, written with the decision; no batch yet (the size trigger is 2).
     let pending = batch_of(&world, &credential).await;
     assert_eq!(pending, None);
-    assert_eq!(settle(&world).await.cut, 0, "one fingerprint does not fill a batch of 2");
-    app.get(&format!("/decisions/{decision}/receipt"), Some(&citizen.token))
-        .await
-        .expect_problem(409, "conflict");
+    assert_eq!(
+        settle(&world).await.cut,
+        0,
+        "one fingerprint does not fill a batch of 2"
+    );
+    app.get(
+        &format!("/decisions/{decision}/receipt"),
+        Some(&citizen.token),
+    )
+    .await
+    .expect_problem(409, "conflict");
 
     // A second status fills the batch: cut, appended to the log, final (no witnesses: quorum 0).
     let (_, second) = world.established(&address("29", "1050")).await;
     let rounds = settle(&world).await;
-    assert_eq!((rounds.cut, rounds.sent, rounds.failed), (1, 1, 0), "{rounds:?}");
+    assert_eq!(
+        (rounds.cut, rounds.sent, rounds.failed),
+        (1, 1, 0),
+        "{rounds:?}"
+    );
     let batch = batch_of(&world, &credential).await.unwrap();
-    assert_eq!(batch, batch_of(&world, &second["status_credential"]).await.unwrap());
+    assert_eq!(
+        batch,
+        batch_of(&world, &second["status_credential"])
+            .await
+            .unwrap()
+    );
     assert_eq!(batch_state(&world, &batch).await, "final");
 
     let receipt = receipt_of(&world, &decision, &citizen.token).await;
@@ -104,9 +122,12 @@ async fn a_status_is_anchored_and_its_receipt_verifies_offline(dialect: Dialect)
     let gov = receipt_of(&world, &decision, world.gov_token()).await;
     assert_eq!(gov, receipt);
     let stranger = world.established(&address("31", "1050")).await.0;
-    app.get(&format!("/decisions/{decision}/receipt"), Some(&stranger.token))
-        .await
-        .expect_problem(404, "not_found");
+    app.get(
+        &format!("/decisions/{decision}/receipt"),
+        Some(&stranger.token),
+    )
+    .await
+    .expect_problem(404, "not_found");
 
     // Whatever is tampered with fails.
     let mut other_record = credential.clone();
@@ -142,7 +163,10 @@ async fn a_status_is_anchored_and_its_receipt_verifies_offline(dialect: Dialect)
     ));
     let mut tampered_checkpoint = receipt.clone();
     let reference = tampered_checkpoint.anchor.reference.as_mut().unwrap();
-    let text = reference["checkpoint"].as_str().unwrap().replacen("\n1\n", "\n2\n", 1);
+    let text = reference["checkpoint"]
+        .as_str()
+        .unwrap()
+        .replacen("\n1\n", "\n2\n", 1);
     reference["checkpoint"] = Value::from(text);
     assert!(matches!(
         verify_receipt(&tampered_checkpoint, None, &trust, now()),
@@ -201,7 +225,10 @@ async fn the_log_is_append_only(dialect: Dialect) {
         for second in heads.iter().filter(|h| h.size >= first.size) {
             let proof = app
                 .get(
-                    &format!("/log/consistency?first={}&second={}", first.size, second.size),
+                    &format!(
+                        "/log/consistency?first={}&second={}",
+                        first.size, second.size
+                    ),
                     None,
                 )
                 .await
@@ -210,7 +237,12 @@ async fn the_log_is_append_only(dialect: Dialect) {
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|h| hex::decode(h.as_str().unwrap()).unwrap().try_into().unwrap())
+                .map(|h| {
+                    hex::decode(h.as_str().unwrap())
+                        .unwrap()
+                        .try_into()
+                        .unwrap()
+                })
                 .collect();
             merkle::verify_consistency(first.size, second.size, &first.root, &second.root, &proof)
                 .unwrap();
@@ -238,7 +270,9 @@ async fn the_log_is_append_only(dialect: Dialect) {
                 .set(log_checkpoints::root.eq("00".repeat(32)))
                 .execute(conn)
                 .is_err();
-            let head_delete = diesel::delete(log_checkpoints::table).execute(conn).is_err();
+            let head_delete = diesel::delete(log_checkpoints::table)
+                .execute(conn)
+                .is_err();
             let second_leaf = diesel::insert_into(log_leaves::table)
                 .values((
                     log_leaves::leaf_index.eq(1),
@@ -252,7 +286,10 @@ async fn the_log_is_append_only(dialect: Dialect) {
         })
         .await
         .unwrap();
-    assert_eq!(refused, [true; 5], "update, delete, head rewrite, head delete, second leaf");
+    assert_eq!(
+        refused, [true; 5],
+        "update, delete, head rewrite, head delete, second leaf"
+    );
     let leaves = app.get("/log/leaves", None).await.expect(200);
     assert_eq!(leaves["leaves"].as_array().unwrap().len(), 3);
 }
@@ -283,12 +320,17 @@ async fn erasure_forgets_the_salts_and_nothing_personal_reaches_the_log(dialect:
     let kept = receipt_of(&world, &decision, &citizen.token).await;
     let trust = trust(&world).await;
     assert_eq!(
-        verify_receipt(&kept, Some(&credential), &trust, now()).unwrap().record,
+        verify_receipt(&kept, Some(&credential), &trust, now())
+            .unwrap()
+            .record,
         RecordCheck::Matched
     );
     // The decision record is anchored too (configured), and its receipt comes with the record.
     let both = app
-        .get(&format!("/decisions/{decision}/receipt?record=decision"), Some(&citizen.token))
+        .get(
+            &format!("/decisions/{decision}/receipt?record=decision"),
+            Some(&citizen.token),
+        )
         .await
         .expect(200);
     let decision_receipt: Receipt = serde_json::from_value(both["receipt"].clone()).unwrap();
@@ -319,9 +361,17 @@ async fn erasure_forgets_the_salts_and_nothing_personal_reaches_the_log(dialect:
         .db
         .read(|conn| {
             let mut all: Vec<String> = log_leaves::table.select(log_leaves::data).load(conn)?;
-            all.extend(log_checkpoints::table.select(log_checkpoints::note).load::<String>(conn)?);
+            all.extend(
+                log_checkpoints::table
+                    .select(log_checkpoints::note)
+                    .load::<String>(conn)?,
+            );
             let batches: Vec<(String, Option<String>, Option<String>)> = anchor_batches::table
-                .select((anchor_batches::root, anchor_batches::prepared, anchor_batches::reference))
+                .select((
+                    anchor_batches::root,
+                    anchor_batches::prepared,
+                    anchor_batches::reference,
+                ))
                 .load(conn)?;
             for (root, prepared, reference) in batches {
                 all.push(root);
@@ -335,11 +385,17 @@ async fn erasure_forgets_the_salts_and_nothing_personal_reaches_the_log(dialect:
     assert!(published.len() >= 4, "leaves, heads and batches were read");
     for text in &published {
         for value in &personal {
-            assert!(!contains_token(text, value), "{value:?} is in what was published: {text}");
+            assert!(
+                !contains_token(text, value),
+                "{value:?} is in what was published: {text}"
+            );
         }
     }
     // The scan does find a value that is there (it is not blind).
-    assert!(contains_token(&format!("x {} y", personal[0]), &personal[0]));
+    assert!(contains_token(
+        &format!("x {} y", personal[0]),
+        &personal[0]
+    ));
 
     // Erasure deletes our salts: the service can no longer link the anchored fingerprint to the
     // citizen's data; the receipt the citizen kept still can.
@@ -362,7 +418,11 @@ async fn erasure_forgets_the_salts_and_nothing_personal_reaches_the_log(dialect:
         })
         .await
         .unwrap();
-    assert_eq!(salts, vec![None, None], "both the status's and the decision's salts are gone");
+    assert_eq!(
+        salts,
+        vec![None, None],
+        "both the status's and the decision's salts are gone"
+    );
     let decision = result["decision"]["id"].as_str().unwrap();
     let after = receipt_of(&world, decision, world.gov_token()).await;
     assert_eq!(after.salt, None);
@@ -372,7 +432,9 @@ async fn erasure_forgets_the_salts_and_nothing_personal_reaches_the_log(dialect:
         Err(ReceiptError::NoSalt)
     ));
     assert_eq!(
-        verify_receipt(&kept, Some(&credential), &trust, now()).unwrap().record,
+        verify_receipt(&kept, Some(&credential), &trust, now())
+            .unwrap()
+            .record,
         RecordCheck::Matched
     );
 }
@@ -412,8 +474,13 @@ async fn moving_to_another_ledger_keeps_receipts_and_reanchors_old_roots() {
     settings.ethereum.rpc_url = anvil.url.clone();
     settings.ethereum.signer_key = Some(secrecy::SecretString::from(crate::ethereum::ACCOUNT_KEY));
     settings.ethereum.confirmations = 1;
-    let moved = Anchoring::build(&settings, &app.state.db, &app.state.sealer, &app.state.public_url)
-        .unwrap();
+    let moved = Anchoring::build(
+        &settings,
+        &app.state.db,
+        &app.state.sealer,
+        &app.state.public_url,
+    )
+    .unwrap();
     let batcher = moved.batcher(&app.state.db);
     let reanchored = app
         .state
@@ -440,12 +507,18 @@ async fn moving_to_another_ledger_keeps_receipts_and_reanchors_old_roots() {
     assert_eq!(again, None);
 
     let after = receipt_of(&world, &decision, &citizen.token).await;
-    assert_eq!(after.batch, before.batch, "the original anchoring is unchanged");
+    assert_eq!(
+        after.batch, before.batch,
+        "the original anchoring is unchanged"
+    );
     assert_eq!(after.reanchored.len(), 1);
     assert_eq!(after.reanchored[0].anchor.connector, "ethereum");
     assert_eq!(after.reanchored[0].anchor.state, "final");
     let report = verify_receipt(&after, Some(&credential), &trust, now()).unwrap();
-    assert!(matches!(report.anchors[0].ledger, LedgerReport::LogVerified { .. }));
+    assert!(matches!(
+        report.anchors[0].ledger,
+        LedgerReport::LogVerified { .. }
+    ));
     let LedgerReport::NeedsLedger { reference } = &report.anchors[1].ledger else {
         panic!("the Ethereum anchor needs the ledger: {report:?}");
     };
@@ -475,8 +548,12 @@ async fn a_checkpoint_is_final_only_with_a_quorum_of_witnesses() {
     use corroborate_verifier::note::{COSIGNATURE_V1, NoteSigner};
     let signers: Vec<NoteSigner> = (1..=3u8)
         .map(|i| {
-            NoteSigner::from_seed(&format!("witness.example.org/w{i}"), COSIGNATURE_V1, &[i; 32])
-                .unwrap()
+            NoteSigner::from_seed(
+                &format!("witness.example.org/w{i}"),
+                COSIGNATURE_V1,
+                &[i; 32],
+            )
+            .unwrap()
         })
         .collect();
     let ports: Vec<u16> = (0..3).map(|_| crate::ethereum::free_port()).collect();
@@ -512,7 +589,8 @@ async fn a_checkpoint_is_final_only_with_a_quorum_of_witnesses() {
         Err(ReceiptError::Checkpoint(_))
     ));
 
-    let dir = crate::support::TempDir(std::env::temp_dir().join(crate::support::unique("witnesses-")));
+    let dir =
+        crate::support::TempDir(std::env::temp_dir().join(crate::support::unique("witnesses-")));
     std::fs::create_dir_all(&dir.0).unwrap();
     let log = trust.logs[0].clone();
     let mut running = Vec::new();
@@ -544,7 +622,9 @@ async fn a_checkpoint_is_final_only_with_a_quorum_of_witnesses() {
     // The next checkpoint extends the first; the witnesses check that and cosign it too.
     let (second_citizen, second) = world.established(&address("29", "1050")).await;
     settle(&world).await;
-    let second_batch = batch_of(&world, &second["status_credential"]).await.unwrap();
+    let second_batch = batch_of(&world, &second["status_credential"])
+        .await
+        .unwrap();
     assert_eq!(batch_state(&world, &second_batch).await, "final");
     let second_receipt = receipt_of(
         &world,
@@ -552,9 +632,19 @@ async fn a_checkpoint_is_final_only_with_a_quorum_of_witnesses() {
         &second_citizen.token,
     )
     .await;
-    let report = verify_receipt(&second_receipt, Some(&second["status_credential"]), &trust, now()).unwrap();
+    let report = verify_receipt(
+        &second_receipt,
+        Some(&second["status_credential"]),
+        &trust,
+        now(),
+    )
+    .unwrap();
     match &report.anchors[0].ledger {
-        LedgerReport::LogVerified { tree_size, cosigners, .. } => {
+        LedgerReport::LogVerified {
+            tree_size,
+            cosigners,
+            ..
+        } => {
             assert_eq!(*tree_size, 2);
             assert_eq!(cosigners.len(), 3);
         }
@@ -568,9 +658,15 @@ async fn a_checkpoint_is_final_only_with_a_quorum_of_witnesses() {
         let write = |name: &str, value: &Value| {
             std::fs::write(dir.join(name), serde_json::to_string_pretty(value).unwrap()).unwrap()
         };
-        write("receipt.json", &serde_json::to_value(&second_receipt).unwrap());
+        write(
+            "receipt.json",
+            &serde_json::to_value(&second_receipt).unwrap(),
+        );
         write("status-credential.json", &second["status_credential"]);
-        write("trust.json", &world.app.get("/anchoring/trust", None).await.expect(200));
+        write(
+            "trust.json",
+            &world.app.get("/anchoring/trust", None).await.expect(200),
+        );
     }
     for witness in running {
         witness.stop().await;

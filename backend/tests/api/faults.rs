@@ -13,7 +13,7 @@ use corroborate_backend::anchoring::outbox;
 use corroborate_backend::anchoring::{ConnectorKind, LedgerCheck};
 use corroborate_backend::db::schema::{anchor_batches, anchor_records, log_leaves};
 use corroborate_backend::db::{DatabaseUrl, Db};
-use corroborate_verifier::anchor::{LedgerReport, Receipt, verify_receipt, Trust};
+use corroborate_verifier::anchor::{LedgerReport, Receipt, Trust, verify_receipt};
 use diesel::prelude::*;
 use secrecy::SecretString;
 use std::collections::BTreeSet;
@@ -29,10 +29,16 @@ fn start(dir: &std::path::Path, env: &[(String, String)]) -> Child {
         .arg("serve")
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("DATABASE_URL", format!("sqlite://{}", dir.join("db.sqlite").display()))
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.join("db.sqlite").display()),
+        )
         .env("CORROBORATE__LISTEN", "127.0.0.1:0")
         .env("CORROBORATE__DATA_DIR", dir)
-        .env("CORROBORATE__MASTER_KEY", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+        .env(
+            "CORROBORATE__MASTER_KEY",
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        )
         .env("CORROBORATE__MAINTENANCE_INTERVAL_SECS", "0")
         .env("CORROBORATE__ANCHORING__BATCH_SIZE", BATCH.to_string())
         .env("CORROBORATE__ANCHORING__MAX_BATCH", BATCH.to_string())
@@ -80,7 +86,10 @@ async fn wait_for(db: &Db, what: &str, done: impl Fn((i64, i64, i64, i64)) -> bo
         if done(now) {
             return;
         }
-        assert!(started.elapsed() < Duration::from_secs(90), "waiting for {what}: {now:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "waiting for {what}: {now:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -105,7 +114,10 @@ async fn kill_mid_batch(dir: &std::path::Path, env: &[(String, String)]) -> Vec<
     .await
     .unwrap();
     let mut pausing = env.to_vec();
-    pausing.push(("CORROBORATE__ANCHORING__PAUSE_BEFORE_SEND_MS".into(), "1000".into()));
+    pausing.push((
+        "CORROBORATE__ANCHORING__PAUSE_BEFORE_SEND_MS".into(),
+        "1000".into(),
+    ));
     // Three kills, each while a different batch's submission is prepared and stored, not sent.
     let mut killed: BTreeSet<String> = BTreeSet::new();
     while killed.len() < 3 {
@@ -161,14 +173,21 @@ async fn sigkill_mid_batch_anchors_every_record_exactly_once_on_the_log() {
     let batches = kill_mid_batch(&dir.0, &[]).await;
     let db = open(&dir.0).await;
     let leaves: Vec<(String, String)> = db
-        .read(|conn| Ok(log_leaves::table.select((log_leaves::batch_id, log_leaves::data)).load(conn)?))
+        .read(|conn| {
+            Ok(log_leaves::table
+                .select((log_leaves::batch_id, log_leaves::data))
+                .load(conn)?)
+        })
         .await
         .unwrap();
     let mut from_log: Vec<(String, String)> = leaves;
     from_log.sort();
     let mut expected = batches.clone();
     expected.sort();
-    assert_eq!(from_log, expected, "each batch root is in the log exactly once");
+    assert_eq!(
+        from_log, expected,
+        "each batch root is in the log exactly once"
+    );
     assert_every_record_once(&db).await;
 }
 
@@ -178,16 +197,32 @@ async fn sigkill_mid_batch_anchors_every_record_exactly_once_on_ethereum() {
     let dir = TempDir(std::env::temp_dir().join(unique("corroborate-kill-eth-")));
     std::fs::create_dir_all(&dir.0).unwrap();
     let env = vec![
-        ("CORROBORATE__ANCHORING__CONNECTOR".into(), "ethereum".into()),
-        ("CORROBORATE__ANCHORING__ETHEREUM__RPC_URL".into(), anvil.url.clone()),
-        ("CORROBORATE__ANCHORING__ETHEREUM__SIGNER_KEY".into(), ACCOUNT_KEY.into()),
-        ("CORROBORATE__ANCHORING__ETHEREUM__CONFIRMATIONS".into(), "1".into()),
+        (
+            "CORROBORATE__ANCHORING__CONNECTOR".into(),
+            "ethereum".into(),
+        ),
+        (
+            "CORROBORATE__ANCHORING__ETHEREUM__RPC_URL".into(),
+            anvil.url.clone(),
+        ),
+        (
+            "CORROBORATE__ANCHORING__ETHEREUM__SIGNER_KEY".into(),
+            ACCOUNT_KEY.into(),
+        ),
+        (
+            "CORROBORATE__ANCHORING__ETHEREUM__CONFIRMATIONS".into(),
+            "1".into(),
+        ),
     ];
     let batches = kill_mid_batch(&dir.0, &env).await;
     for (id, root) in &batches {
         let root: [u8; 32] = hex::decode(root).unwrap().try_into().unwrap();
         let carrying = anvil.transactions_carrying(&anchor_data(&root)).await;
-        assert_eq!(carrying.len(), 1, "batch {id}'s root is on chain exactly once");
+        assert_eq!(
+            carrying.len(),
+            1,
+            "batch {id}'s root is on chain exactly once"
+        );
     }
     let db = open(&dir.0).await;
     assert_every_record_once(&db).await;
@@ -197,7 +232,11 @@ async fn assert_every_record_once(db: &Db) {
     let rows: Vec<(String, Option<String>, Option<i64>)> = db
         .read(|conn| {
             Ok(anchor_records::table
-                .select((anchor_records::record_id, anchor_records::batch_id, anchor_records::leaf_index))
+                .select((
+                    anchor_records::record_id,
+                    anchor_records::batch_id,
+                    anchor_records::leaf_index,
+                ))
                 .load(conn)?)
         })
         .await
@@ -207,7 +246,11 @@ async fn assert_every_record_once(db: &Db) {
         .iter()
         .map(|(_, batch, index)| (batch.clone().unwrap(), index.unwrap()))
         .collect();
-    assert_eq!(places.len(), RECORDS, "every record has its own place in one batch");
+    assert_eq!(
+        places.len(),
+        RECORDS,
+        "every record has its own place in one batch"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -227,11 +270,19 @@ async fn a_ledger_that_is_down_delays_anchoring_and_loses_nothing() {
     // The node is down: the service still decides and issues; anchoring fails and waits.
     let (citizen, result) = world.established(&address("27", "1050")).await;
     let round = batcher.round(Utc::now()).await.unwrap();
-    assert_eq!((round.cut, round.sent, round.failed), (1, 0, 1), "{round:?}");
+    assert_eq!(
+        (round.cut, round.sent, round.failed),
+        (1, 0, 1),
+        "{round:?}"
+    );
     let (_, second) = world.established(&address("29", "1050")).await;
     tokio::time::sleep(Duration::from_millis(30)).await;
     let round = batcher.round(Utc::now()).await.unwrap();
-    assert_eq!((round.cut, round.sent, round.failed), (1, 0, 1), "{round:?}");
+    assert_eq!(
+        (round.cut, round.sent, round.failed),
+        (1, 0, 1),
+        "{round:?}"
+    );
     let (attempts, error): (i32, Option<String>) = world
         .app
         .state
@@ -276,19 +327,37 @@ async fn a_ledger_that_is_down_delays_anchoring_and_loses_nothing() {
         let receipt: Receipt = serde_json::from_value(
             world
                 .app
-                .get(&format!("/decisions/{decision}/receipt"), Some(world.gov_token()))
+                .get(
+                    &format!("/decisions/{decision}/receipt"),
+                    Some(world.gov_token()),
+                )
                 .await
                 .expect(200),
         )
         .unwrap();
-        let report = verify_receipt(&receipt, Some(&done["status_credential"]), &Trust::default(), 0).unwrap();
+        let report = verify_receipt(
+            &receipt,
+            Some(&done["status_credential"]),
+            &Trust::default(),
+            0,
+        )
+        .unwrap();
         let LedgerReport::NeedsLedger { reference } = &report.anchors[0].ledger else {
             panic!("an Ethereum anchor needs the ledger: {report:?}");
         };
-        let root: [u8; 32] = hex::decode(&receipt.batch.root).unwrap().try_into().unwrap();
+        let root: [u8; 32] = hex::decode(&receipt.batch.root)
+            .unwrap()
+            .try_into()
+            .unwrap();
         let connector = world.app.state.anchoring.slot.get().await.unwrap();
-        assert!(matches!(connector.check(&root, reference).await.unwrap(), LedgerCheck::Confirmed { .. }));
-        assert_eq!(anvil.transactions_carrying(&anchor_data(&root)).await.len(), 1);
+        assert!(matches!(
+            connector.check(&root, reference).await.unwrap(),
+            LedgerCheck::Confirmed { .. }
+        ));
+        assert_eq!(
+            anvil.transactions_carrying(&anchor_data(&root)).await.len(),
+            1
+        );
     }
     let _ = citizen;
 }
