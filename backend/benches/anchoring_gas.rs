@@ -11,7 +11,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use corroborate_backend::anchoring::ethereum::{EthereumConnector, EthereumSettings, anchor_data};
+use corroborate_backend::anchoring::ethereum::{
+    ANCHOR_CONTRACT, EthereumConnector, EthereumSettings, anchor_data,
+};
 use corroborate_backend::anchoring::{Batch, Connector, LedgerState};
 use corroborate_verifier::merkle;
 use rand::RngCore;
@@ -28,9 +30,8 @@ const OTHER_ACCOUNT: &str = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
 const SIZES: [usize; 3] = [10, 1_000, 100_000];
 const CONFIRMATIONS: [u64; 2] = [1, 3];
 
-/// Runtime code: `LOG1(0, 0, topic = calldata[4..36])`, then STOP.
-const LOG_RUNTIME: &[u8] = &[0x60, 0x04, 0x35, 0x60, 0x00, 0x60, 0x00, 0xa1, 0x00];
-/// Runtime code: `SSTORE(root, NUMBER)` then the same LOG1: an on-chain registry of roots.
+/// Runtime code: `SSTORE(root, NUMBER)` then the same LOG1 as `ANCHOR_CONTRACT` (the connector's
+/// optional `mode = "contract"`): an on-chain registry of roots.
 const REGISTRY_RUNTIME: &[u8] = &[
     0x60, 0x04, 0x35, 0x80, 0x43, 0x90, 0x55, 0x60, 0x00, 0x60, 0x00, 0xa1, 0x00,
 ];
@@ -256,7 +257,7 @@ async fn main() {
         "contract", "deployment", "anchor (1st call)", "anchor (2nd call)"
     );
     for (name, runtime) in [
-        ("LOG1(root): an event index by root", LOG_RUNTIME),
+        ("LOG1(root): an event index by root", &ANCHOR_CONTRACT[..]),
         ("SSTORE(root, block) + LOG1: a registry", REGISTRY_RUNTIME),
     ] {
         let deployed = anvil
