@@ -3,7 +3,7 @@
 //!
 //! The transaction goes from the configured signer to `anchor_address` (by default the signer
 //! itself), with value 0 and calldata [`TAG`] ‖ root: 36 bytes, nothing else. No contract is
-//! deployed or called; the transaction hash is the ledger reference (`docs/ledgers.md` says why,
+//! deployed or called by default; the transaction hash is the ledger reference (`docs/ledgers.md` says why,
 //! with the gas it costs). EIP-1559 when the node's latest block has a base fee, legacy
 //! (EIP-155) otherwise.
 //!
@@ -12,8 +12,11 @@
 //! ever broadcasts those bytes. Sending them again is answered by the node as "already known"
 //! (still pooled) or "nonce too low" (mined): both are success when the node knows this very
 //! hash; a nonce taken by another transaction is refused, since that batch must be prepared
-//! again. The batcher prepares a batch only once the previous one was sent, so two prepared
-//! transactions never share a nonce.
+//! again. So the caller must not prepare a batch while an earlier prepared one is unsent (not
+//! even one postponed after an error): two prepared transactions would share a nonce.
+//!
+//! `mode = "contract"` (optional) sends the same data to [`ANCHOR_CONTRACT`], a 9-byte contract
+//! whose event makes a root findable by `eth_getLogs` ([`EthereumConnector::find`]).
 //!
 //! Finality: a transaction is `final` when its block and the blocks on top of it number at
 //! least `confirmations` (the block holding it counts as one, so 0 and 1 both mean "final on
