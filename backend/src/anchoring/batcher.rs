@@ -99,6 +99,7 @@ struct BatchRow {
     state: String,
     prepared: Option<String>,
     attempts: i32,
+    next_attempt_at: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -148,7 +149,18 @@ impl Batcher {
             }
             round.cut += 1;
         }
-        for batch in self.due(now).await? {
+        // Submissions go out strictly in order (an account's nonces, the log's leaves): once a
+        // pending batch waits for its retry, no later one is prepared or sent.
+        let mut blocked = false;
+        for batch in self.open().await? {
+            let pending = batch.state == BatchState::Pending.as_str();
+            if pending && blocked {
+                continue;
+            }
+            if batch.next_attempt_at > millis(now) {
+                blocked |= pending;
+                continue;
+            }
             match self.advance(&batch, now).await {
                 Ok(Advance::Sent) => round.sent += 1,
                 Ok(Advance::Moved) => round.advanced += 1,
@@ -157,10 +169,7 @@ impl Batcher {
                     round.failed += 1;
                     tracing::warn!(batch = batch.id, attempts = batch.attempts + 1, %error, "anchoring a batch failed; it will be retried");
                     self.postpone(&batch, now, &error.to_string()).await?;
-                    // Submissions go out in order (an account's nonces, the log's leaves).
-                    if batch.state == BatchState::Pending.as_str() {
-                        break;
-                    }
+                    blocked |= pending;
                 }
             }
         }
@@ -188,16 +197,16 @@ impl Batcher {
         }
     }
 
-    async fn due(&self, now: DateTime<Utc>) -> Result<Vec<BatchRow>, BatchError> {
+    /// Every batch of this connector not yet final, oldest first.
+    async fn open(&self) -> Result<Vec<BatchRow>, BatchError> {
         let connector = self.slot.name();
         Ok(self
             .db
             .read(move |conn| {
-                let rows: Vec<(String, String, i64, String, Option<String>, i32)> =
+                let rows: Vec<(String, String, i64, String, Option<String>, i32, i64)> =
                     anchor_batches::table
                         .filter(anchor_batches::connector.eq(connector))
                         .filter(anchor_batches::state.ne(BatchState::Final.as_str()))
-                        .filter(anchor_batches::next_attempt_at.le(millis(now)))
                         .order((anchor_batches::created_at.asc(), anchor_batches::id.asc()))
                         .select((
                             anchor_batches::id,
@@ -206,18 +215,22 @@ impl Batcher {
                             anchor_batches::state,
                             anchor_batches::prepared,
                             anchor_batches::attempts,
+                            anchor_batches::next_attempt_at,
                         ))
                         .load(conn)?;
                 Ok(rows
                     .into_iter()
-                    .map(|(id, root, size, state, prepared, attempts)| BatchRow {
-                        id,
-                        root,
-                        size,
-                        state,
-                        prepared,
-                        attempts,
-                    })
+                    .map(
+                        |(id, root, size, state, prepared, attempts, next_attempt_at)| BatchRow {
+                            id,
+                            root,
+                            size,
+                            state,
+                            prepared,
+                            attempts,
+                            next_attempt_at,
+                        },
+                    )
                     .collect())
             })
             .await?)
@@ -281,7 +294,26 @@ impl Batcher {
             if self.settings.pause_before_send_ms > 0 {
                 tokio::time::sleep(Duration::from_millis(self.settings.pause_before_send_ms)).await;
             }
-            connector.send(&batch, &prepared).await?;
+            if let Err(error) = connector.send(&batch, &prepared).await {
+                if matches!(error, ConnectorError::Refused(_)) {
+                    // The ledger will never take this submission (its nonce went to another
+                    // transaction, say), so it was never anchored: prepare afresh next time.
+                    let id = row.id.clone();
+                    self.db
+                        .write::<_, BatchError, _>(move |conn| {
+                            diesel::update(
+                                anchor_batches::table
+                                    .filter(anchor_batches::id.eq(&id))
+                                    .filter(anchor_batches::state.eq(BatchState::Pending.as_str())),
+                            )
+                            .set(anchor_batches::prepared.eq(None::<String>))
+                            .execute(conn)?;
+                            Ok(())
+                        })
+                        .await?;
+                }
+                return Err(error.into());
+            }
             self.move_to(&row.id, BatchState::Submitted, None, now)
                 .await?;
             tracing::info!(

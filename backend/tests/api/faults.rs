@@ -298,8 +298,25 @@ async fn a_ledger_that_is_down_delays_anchoring_and_loses_nothing() {
     assert!(attempts >= 2, "retried: {attempts}");
     assert!(error.unwrap().contains("unavailable"));
 
-    // The node comes back: everything pending is anchored, each once.
+    // The node comes back. While the first batch waits for its retry, the second is not
+    // submitted ahead of it (an account's nonces go in order).
     let anvil = Anvil::start_on(port, &[]).await;
+    let waiting: i64 = world
+        .app
+        .state
+        .db
+        .read(|conn| {
+            Ok(anchor_batches::table
+                .select(diesel::dsl::min(anchor_batches::next_attempt_at))
+                .first::<Option<i64>>(conn)?
+                .unwrap())
+        })
+        .await
+        .unwrap();
+    let before_retry = corroborate_backend::db::from_millis(waiting - 1);
+    let round = batcher.round(before_retry).await.unwrap();
+    assert_eq!((round.sent, round.failed), (0, 0), "{round:?}");
+    // Then everything pending is anchored, each once.
     tokio::time::sleep(Duration::from_millis(30)).await;
     let mut finals = 0;
     for _ in 0..20 {
