@@ -286,4 +286,72 @@ async fn main() {
             calls[1]
         );
     }
+
+    println!("\nstatus issuance (the outbox row committed) → batch final, through the batcher");
+    println!("(batch_size 1, the batcher polling every 100 ms, a block a second):");
+    for confirmations in CONFIRMATIONS {
+        let elapsed = issuance_to_final(&anvil.url, confirmations).await;
+        println!("  {confirmations} confirmation(s): {:.2} s", elapsed.as_secs_f64());
+    }
+}
+
+/// The time from committing a status's outbox row to its batch being `final`, with the real
+/// outbox, batcher and connector over a temporary SQLite database.
+async fn issuance_to_final(rpc_url: &str, confirmations: u64) -> Duration {
+    use corroborate_backend::anchoring::{Anchoring, AnchoringSettings, ConnectorKind, outbox};
+    use corroborate_backend::db::schema::anchor_batches;
+    use corroborate_backend::db::{DatabaseUrl, Db, StoreError};
+    use diesel::prelude::*;
+    let dir = std::env::temp_dir().join(format!(
+        "corroborate-bench-{}-{confirmations}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = SecretString::from(format!("sqlite://{}", dir.join("bench.sqlite").display()));
+    let db = Db::open(&DatabaseUrl::parse(&url).unwrap(), 2).unwrap();
+    let sealer = corroborate_backend::keys::Sealer::from_key(&[7; 32]);
+    let mut settings = AnchoringSettings {
+        connector: ConnectorKind::Ethereum,
+        batch_size: 1,
+        poll_interval_ms: 100,
+        ..AnchoringSettings::default()
+    };
+    settings.ethereum.rpc_url = rpc_url.to_owned();
+    settings.ethereum.signer_key = Some(SecretString::from(ANCHOR_KEY));
+    settings.ethereum.confirmations = confirmations;
+    let anchoring = Anchoring::build(&settings, &db, &sealer, "http://127.0.0.1:8080").unwrap();
+    let batcher = anchoring.batcher(&db);
+    let started = Instant::now();
+    db.write::<_, StoreError, _>(|conn| {
+        outbox::enqueue_in(
+            conn,
+            outbox::STATUS_CREDENTIAL,
+            "urn:uuid:bench",
+            "decision-bench",
+            &json!({"bench": true}),
+            chrono::Utc::now(),
+        )?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    loop {
+        batcher.round(chrono::Utc::now()).await.unwrap();
+        let finals: i64 = db
+            .read(|conn| {
+                Ok(anchor_batches::table
+                    .filter(anchor_batches::state.eq("final"))
+                    .count()
+                    .get_result(conn)?)
+            })
+            .await
+            .unwrap();
+        if finals == 1 {
+            let elapsed = started.elapsed();
+            std::fs::remove_dir_all(&dir).ok();
+            return elapsed;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "not final within a minute");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
