@@ -17,7 +17,7 @@ use crate::identity::{self, IdentityError, Signer};
 use crate::platform::{Clock, Entropy, EntropyRng, Method, Storage, Transport};
 use crate::records::{
     CachedRecord, CredentialKind, CredentialRecord, Disclosed, GivenRecord, IdentityRecord,
-    PresentationRecord, RequestRecord, StatusListRecord,
+    PresentationRecord, ReceiptRecord, RequestRecord, StatusListRecord,
 };
 use crate::resolve::Online;
 use crate::store::{Batch, Wallet, WalletError};
@@ -66,6 +66,13 @@ pub enum FlowError {
          your own established residence"
     )]
     NotAccredited,
+    #[error(
+        "this status is not anchored yet: it waits for its batch (at most a minute or so); ask \
+         again later"
+    )]
+    NotAnchoredYet,
+    #[error("the service's anchoring receipt does not hold: {0}")]
+    BadReceipt(String),
 }
 
 /// What a citizen asks attesters for.
@@ -182,6 +189,57 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
 
     fn now(&self) -> DateTime<Utc> {
         self.env.clock.now()
+    }
+
+    /// Fetches the anchoring receipt of my status credential `status`, checks it against the
+    /// credential and the keys the service publishes (the fingerprint must be this credential's,
+    /// the proofs must lead to a checkpoint signed by the log and its witnesses' quorum), and
+    /// keeps it.
+    pub async fn receipt(
+        &self,
+        holder: &IdentityRecord,
+        status: &CredentialRecord,
+    ) -> Result<ReceiptRecord, FlowError> {
+        use corroborate_verifier::anchor::{Receipt, RecordCheck, verify_receipt};
+        if status.kind != CredentialKind::Status {
+            return Err(FlowError::Invalid(format!(
+                "{} is not a status credential: only statuses are anchored",
+                status.id
+            )));
+        }
+        let session = self.sign_in(holder).await?;
+        let path = format!("/decisions/{}/receipt", encode_segment(&status.source));
+        let body = match self.service.get(&path, Some(&session.token)).await {
+            Ok(body) => body,
+            Err(error) if error.code() == Some("conflict") => return Err(FlowError::NotAnchoredYet),
+            Err(error) => return Err(error.into()),
+        };
+        let trust_view = self.service.get("/anchoring/trust", None).await?;
+        let receipt: Receipt = serde_json::from_value(body.clone())
+            .map_err(|e| FlowError::BadReceipt(format!("not a receipt: {e}")))?;
+        if receipt.record.id != status.id {
+            return Err(FlowError::BadReceipt(format!(
+                "it is about {}, not {}",
+                receipt.record.id, status.id
+            )));
+        }
+        let trust = trust_of(&trust_view).map_err(FlowError::BadReceipt)?;
+        let now = self.now().timestamp().max(0) as u64;
+        let report = verify_receipt(&receipt, Some(&status.credential), &trust, now)
+            .map_err(|e| FlowError::BadReceipt(e.to_string()))?;
+        if report.record != RecordCheck::Matched {
+            return Err(FlowError::BadReceipt("it was not matched to the credential".into()));
+        }
+        let record = ReceiptRecord {
+            credential: status.id.clone(),
+            decision: status.source.clone(),
+            service: self.service.base().to_owned(),
+            receipt: body,
+            trust: trust_view,
+            fetched: self.now(),
+        };
+        self.wallet.put(&record, &mut self.rng()).await?;
+        Ok(record)
     }
 
     /// Signs `identity` in.
@@ -1196,6 +1254,28 @@ pub fn disagreements(credentials: &[CredentialRecord], policy: &Policy) -> Vec<S
 
 /// A path segment from a value that came from a link, an argument or the service:
 /// percent-encoded, so it cannot leave its place in the path.
+/// The keys `GET /anchoring/trust` lists, as a receipt verifier's trust.
+pub fn trust_of(view: &Value) -> Result<corroborate_verifier::anchor::Trust, String> {
+    use corroborate_verifier::note::NoteVerifier;
+    let keys = |field: &str| -> Result<Vec<NoteVerifier>, String> {
+        view.get(field)
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .map(|key| {
+                let text = key.as_str().unwrap_or_default();
+                NoteVerifier::parse(text).map_err(|e| format!("the {field} key {text:?}: {e}"))
+            })
+            .collect()
+    };
+    Ok(corroborate_verifier::anchor::Trust {
+        logs: keys("logs")?,
+        witnesses: keys("witnesses")?,
+        quorum: view.get("quorum").and_then(Value::as_u64).unwrap_or(0) as usize,
+    })
+}
+
 pub fn encode_segment(text: &str) -> String {
     urlencoding::encode(text).into_owned()
 }

@@ -223,6 +223,29 @@ impl Record for CachedRecord {
     }
 }
 
+/// The anchoring receipt of one of my status credentials, checked when fetched. It holds the
+/// salt linking the anchored fingerprint to my credential: after I ask the service to erase my
+/// data, only this copy can make that link.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReceiptRecord {
+    /// The status credential's id.
+    pub credential: String,
+    pub decision: String,
+    pub service: String,
+    /// The receipt as the service served it (`corroborate_verifier::anchor::Receipt`).
+    pub receipt: Value,
+    /// The keys it was checked with (`GET /anchoring/trust`).
+    pub trust: Value,
+    pub fetched: DateTime<Utc>,
+}
+
+impl Record for ReceiptRecord {
+    const TABLE: &'static str = "receipts";
+    fn key(&self) -> String {
+        self.credential.clone()
+    }
+}
+
 /// Every record table, for backups.
 pub const TABLES: &[&str] = &[
     IdentityRecord::TABLE,
@@ -233,4 +256,5 @@ pub const TABLES: &[&str] = &[
     GivenRecord::TABLE,
     SettingsRecord::TABLE,
     CachedRecord::TABLE,
+    ReceiptRecord::TABLE,
 ];

@@ -5,9 +5,11 @@
 use crate::support::{BIRTH, BIRTH_POLICY, Person, World, progress, rng};
 use chrono::{Duration, Utc};
 use corroborate_verifier::proof::Cryptosuite;
-use corroborate_wallet::flows::{Ask, Target};
+use corroborate_wallet::flows::{Ask, FlowError, Target};
 use corroborate_wallet::identity;
-use corroborate_wallet::records::{CredentialKind, CredentialRecord, GivenRecord, RequestRecord};
+use corroborate_wallet::records::{
+    CredentialKind, CredentialRecord, GivenRecord, ReceiptRecord, RequestRecord,
+};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -278,4 +280,38 @@ async fn a_birth_attested_by_a_physician_and_both_parents_is_established() {
         stored[0].credential["credentialSubject"]["id"],
         Value::from(lea.did.as_str())
     );
+
+    // Its anchoring receipt: fetched once the batch is cut, checked against the credential and
+    // the service's published keys, and kept (it holds the salt).
+    let mut kept = None;
+    for _ in 0..100 {
+        match family.receipt(&lea, &stored[0]).await {
+            Ok(record) => {
+                kept = Some(record);
+                break;
+            }
+            Err(FlowError::NotAnchoredYet) => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await
+            }
+            Err(other) => panic!("{other}"),
+        }
+    }
+    let kept = kept.expect("anchored within five seconds");
+    assert_eq!(kept.credential, status.id);
+    assert!(kept.receipt["salt"].is_string());
+    let again: Vec<ReceiptRecord> = mother.wallet.all().await.unwrap();
+    assert_eq!(again.len(), 1);
+    // Only a status credential has a receipt.
+    let attestation = mother
+        .wallet
+        .all::<CredentialRecord>()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.kind != CredentialKind::Status)
+        .unwrap();
+    assert!(matches!(
+        family.receipt(&lea, &attestation).await,
+        Err(FlowError::Invalid(_))
+    ));
 }

@@ -97,6 +97,8 @@ impl World {
             "admins": [{"name": "test administrator", "did": admin.id.did}],
             "rate_limit": {"per_second": 10_000, "burst": 10_000},
             "maintenance_interval_secs": 0,
+            // Each status is anchored on the service's log as soon as the batcher looks.
+            "anchoring": {"batch_size": 1, "poll_interval_ms": 50},
         }))
         .unwrap();
         let app = Application::build(settings).unwrap();

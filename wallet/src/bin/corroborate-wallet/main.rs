@@ -16,7 +16,7 @@ use corroborate_wallet::native::{HttpTransport, OsEntropy, SqliteStorage, System
 use corroborate_wallet::platform::{Clock, EntropyRng};
 use corroborate_wallet::records::{
     CachedRecord, CredentialRecord, GivenRecord, IdentityRecord, PresentationRecord, RequestRecord,
-    SettingsRecord,
+    ReceiptRecord, SettingsRecord,
 };
 use corroborate_wallet::resolve::Offline;
 use corroborate_wallet::store::{KdfParams, Wallet, WalletError};
@@ -89,6 +89,10 @@ enum Command {
     /// The credentials and status credentials this wallet holds.
     #[command(subcommand)]
     Credentials(CredentialsCommand),
+    /// Anchoring receipts of my status credentials: they prove, without the service, that a
+    /// status was anchored, and hold the salt that links the anchor to it.
+    #[command(subcommand)]
+    Receipt(ReceiptCommand),
     /// The log of my presentations: who saw what, when, under which policy.
     Log,
     /// Verify a credential offline (a stored one by id, or a file), with what the wallet kept.
@@ -251,6 +255,15 @@ enum CredentialsCommand {
     Show {
         id: String,
     },
+}
+
+#[derive(Subcommand)]
+enum ReceiptCommand {
+    /// Fetch the receipt of a status credential I hold, check it against the credential and the
+    /// keys the service publishes, and keep it.
+    Fetch { credential: String },
+    /// Check a kept receipt again, offline, and print it (for `corroborate receipt verify`).
+    Show { credential: String },
 }
 
 #[derive(Subcommand)]
@@ -636,6 +649,47 @@ async fn with_wallet(cli: &Cli, wallet: &mut Wallet<SqliteStorage>, env: &Native
                 .await?
                 .ok_or_else(|| anyhow!("this wallet holds no credential {id}"))?;
             println!("{:#}", record.credential);
+        }
+        Command::Receipt(ReceiptCommand::Fetch { credential }) => {
+            let status = wallet
+                .get::<CredentialRecord>(credential)
+                .await?
+                .ok_or_else(|| anyhow!("this wallet holds no credential {credential}"))?;
+            let holder = wallet
+                .all::<IdentityRecord>()
+                .await?
+                .into_iter()
+                .find(|i| i.did == status.holder)
+                .ok_or_else(|| anyhow!("this wallet no longer holds the identity {}", status.holder))?;
+            let agent = Agent::new(wallet, env, &service);
+            let kept = agent.receipt(&holder, &status).await?;
+            emit(cli, &kept.receipt, || {
+                format!(
+                    "receipt kept for {}: anchored, and checked against the credential\n",
+                    kept.credential
+                )
+            });
+        }
+        Command::Receipt(ReceiptCommand::Show { credential }) => {
+            let kept = wallet
+                .get::<ReceiptRecord>(credential)
+                .await?
+                .ok_or_else(|| anyhow!("this wallet keeps no receipt for {credential}; fetch it first"))?;
+            let status = wallet
+                .get::<CredentialRecord>(credential)
+                .await?
+                .ok_or_else(|| anyhow!("this wallet holds no credential {credential}"))?;
+            let receipt: corroborate_verifier::anchor::Receipt =
+                serde_json::from_value(kept.receipt.clone())?;
+            let trust = corroborate_wallet::flows::trust_of(&kept.trust).map_err(|e| anyhow!(e))?;
+            corroborate_verifier::anchor::verify_receipt(
+                &receipt,
+                Some(&status.credential),
+                &trust,
+                now.timestamp().max(0) as u64,
+            )
+            .map_err(|e| anyhow!("the kept receipt does not verify: {e}"))?;
+            println!("{:#}", kept.receipt);
         }
         Command::Log => {
             let all = wallet.all::<PresentationRecord>().await?;
