@@ -291,7 +291,10 @@ async fn main() {
     println!("(batch_size 1, the batcher polling every 100 ms, a block a second):");
     for confirmations in CONFIRMATIONS {
         let elapsed = issuance_to_final(&anvil.url, confirmations).await;
-        println!("  {confirmations} confirmation(s): {:.2} s", elapsed.as_secs_f64());
+        println!(
+            "  {confirmations} confirmation(s): {:.2} s",
+            elapsed.as_secs_f64()
+        );
     }
 }
 
@@ -351,7 +354,10 @@ async fn issuance_to_final(rpc_url: &str, confirmations: u64) -> Duration {
             std::fs::remove_dir_all(&dir).ok();
             return elapsed;
         }
-        assert!(started.elapsed() < Duration::from_secs(60), "not final within a minute");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not final within a minute"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -101,16 +101,33 @@ pub fn verify(args: VerifyReceiptArgs) -> Result<ExitCode> {
             }
         }
     }
+    // Proofs that only lead to a root prove nothing until a trusted log or the ledger holds it.
+    let anchored = report
+        .anchors
+        .iter()
+        .any(|a| matches!(a.ledger, LedgerReport::LogVerified { .. }))
+        || ledger_checks.iter().any(|c| c.starts_with("confirmed"));
     if args.json {
         out!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
+                "anchored": anchored,
                 "report": report,
                 "ledger": ledger_checks,
             }))?
         );
     } else {
-        out!("receipt {}: VERIFIED", args.receipt.display());
+        if anchored {
+            out!("receipt {}: VERIFIED", args.receipt.display());
+        } else {
+            out!(
+                "receipt {}: NOT CONFIRMED (no anchor was verified in a trusted log or confirmed on a ledger)",
+                args.receipt.display()
+            );
+        }
+        if trust.quorum == 0 && !trust.logs.is_empty() {
+            out!("  warning: quorum 0: the log's operator alone vouches for its checkpoints");
+        }
         out!(
             "  record: {}",
             match report.record {
@@ -160,5 +177,9 @@ pub fn verify(args: VerifyReceiptArgs) -> Result<ExitCode> {
     if ledger_checks.iter().any(|c| !c.starts_with("confirmed")) {
         bail!("the ledger does not confirm every anchor");
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(if anchored {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(3)
+    })
 }

@@ -149,6 +149,21 @@ impl Batcher {
             }
             round.cut += 1;
         }
+        // Batches cut for another ledger and never sent there follow a change of connector.
+        let connector = self.slot.name();
+        self.db
+            .write::<_, BatchError, _>(move |conn| {
+                diesel::update(
+                    anchor_batches::table
+                        .filter(anchor_batches::state.eq(BatchState::Pending.as_str()))
+                        .filter(anchor_batches::prepared.is_null())
+                        .filter(anchor_batches::connector.ne(connector)),
+                )
+                .set(anchor_batches::connector.eq(connector))
+                .execute(conn)?;
+                Ok(())
+            })
+            .await?;
         // Submissions go out strictly in order (an account's nonces, the log's leaves): once a
         // pending batch waits for its retry, no later one is prepared or sent.
         let mut blocked = false;

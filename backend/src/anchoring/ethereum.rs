@@ -629,11 +629,16 @@ impl Connector for EthereumConnector {
         if known.is_some() {
             return Ok(());
         }
-        if message.contains("nonce too low")
-            || message.contains("underpriced")
-            || message.contains("nonce has already been used")
-            || message.contains("replacement")
-        {
+        if message.contains("underpriced") || message.contains("replacement") {
+            // A full pool or a fee rise, not proof that the nonce went elsewhere: the same
+            // transaction may still be alive on other nodes. Retry it as it is.
+            return Err(ConnectorError::Unavailable(format!(
+                "{} did not take {hash} now ({}); it will be sent again",
+                self.endpoint,
+                clip(&payload.message)
+            )));
+        }
+        if message.contains("nonce too low") || message.contains("nonce has already been used") {
             let nonce = prepared.reference.get("nonce").and_then(Value::as_u64);
             return Err(ConnectorError::Refused(format!(
                 "batch {}: nonce {} of {} is already used by another transaction, so {hash} can never be included; prepare the batch again ({})",
@@ -648,12 +653,17 @@ impl Connector for EthereumConnector {
 
     async fn state(
         &self,
-        _batch: &Batch,
+        batch: &Batch,
         prepared: &Prepared,
     ) -> Result<LedgerState, ConnectorError> {
         let chain_id = self.chain_id().await?;
         let hash = reference_tx(&prepared.reference)?;
         let Some(receipt) = self.receipt(hash).await? else {
+            // Not mined. If the node no longer knows it (a restart, an eviction from its pool),
+            // send the very same transaction again: its nonce still allows one inclusion.
+            if self.transaction(hash).await?.is_none() {
+                self.send(batch, prepared).await?;
+            }
             return Ok(LedgerState::Submitted);
         };
         let (Some(number), Some(block_hash)) = (

@@ -232,10 +232,21 @@ impl LogConnector {
                         }
                         break;
                     }
-                    Err(AddCheckpointError::Conflict { latest_size }) => {
+                    Err(AddCheckpointError::Conflict { latest_size }) if latest_size <= size => {
                         // The witness has seen another size: prove consistency from there.
                         self.remember(peer, latest_size).await?;
                         old = latest_size;
+                    }
+                    Err(AddCheckpointError::Conflict { latest_size }) => {
+                        // Larger than the log has ever been: a fork shown to this witness, or
+                        // a confused witness. Not remembered; worth an operator's look.
+                        tracing::error!(
+                            witness = name,
+                            latest_size,
+                            size,
+                            "a witness claims to have cosigned a larger tree than this log: possible fork"
+                        );
+                        break;
                     }
                     Err(AddCheckpointError::Refused { status, detail }) => {
                         tracing::error!(
@@ -264,12 +275,35 @@ impl LogConnector {
             let log = self.signer.verifier();
             let text = note.to_text();
             let now = Utc::now();
-            let cosigners =
-                verify_checkpoint(&text, &log, &witnesses, 0, now.timestamp().max(0) as u64)
-                    .map(|v| v.cosigners.len())
-                    .map_err(|e| LogError::Damaged(e.to_string()))?;
+            let log_key = log;
+            let witness_keys = witnesses;
             self.db
                 .write::<_, LogError, _>(move |conn| {
+                    // Another process may have added cosignatures meanwhile: append ours to what
+                    // is stored now, so that the note only ever grows.
+                    let stored: String = log_checkpoints::table
+                        .filter(log_checkpoints::size.eq(size as i64))
+                        .select(log_checkpoints::note)
+                        .first(conn)?;
+                    let mut merged =
+                        SignedNote::parse(&stored).map_err(|e| LogError::Damaged(e.to_string()))?;
+                    let ours =
+                        SignedNote::parse(&text).map_err(|e| LogError::Damaged(e.to_string()))?;
+                    for line in ours.signatures {
+                        if !merged.signatures.contains(&line) {
+                            merged.signatures.push(line);
+                        }
+                    }
+                    let text = merged.to_text();
+                    let cosigners = verify_checkpoint(
+                        &text,
+                        &log_key,
+                        &witness_keys,
+                        0,
+                        now.timestamp().max(0) as u64,
+                    )
+                    .map(|v| v.cosigners.len())
+                    .map_err(|e| LogError::Damaged(e.to_string()))?;
                     diesel::update(
                         log_checkpoints::table.filter(log_checkpoints::size.eq(size as i64)),
                     )
@@ -342,7 +376,7 @@ impl LogConnector {
     /// The reference a receipt carries for the leaf at `index`: its inclusion proof under the
     /// smallest final checkpoint covering it, or else the newest checkpoint (not final).
     pub async fn reference(&self, index: u64) -> Result<Option<(bool, LogReference)>, LogError> {
-        let rows: Vec<(i64, String, Option<i64>)> = self
+        let rows: Vec<(i64, String, Option<i64>, i32)> = self
             .db
             .read(move |conn| {
                 Ok(log_checkpoints::table
@@ -352,10 +386,21 @@ impl LogConnector {
                         log_checkpoints::size,
                         log_checkpoints::note,
                         log_checkpoints::final_at,
+                        log_checkpoints::cosigners,
                     ))
                     .load(conn)?)
             })
             .await?;
+        // Final under the quorum configured now: a checkpoint made final under a weaker one
+        // (before witnesses were configured) would not verify with today's trust.
+        let quorum = self.quorum;
+        let rows: Vec<(i64, String, Option<i64>)> = rows
+            .into_iter()
+            .map(|(size, note, final_at, cosigners)| {
+                let enough = cosigners.max(0) as usize >= quorum;
+                (size, note, final_at.filter(|_| enough))
+            })
+            .collect();
         let chosen = rows
             .iter()
             .find(|(_, _, final_at)| final_at.is_some())

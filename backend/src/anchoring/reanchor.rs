@@ -37,15 +37,21 @@ pub fn reanchor_in(
     max: usize,
     now: DateTime<Utc>,
 ) -> Result<Option<Reanchored>, ReanchorError> {
-    let carried: Vec<String> = anchor_links::table
-        .inner_join(anchor_batches::table.on(anchor_batches::id.eq(anchor_links::new_batch_id)))
-        .filter(anchor_batches::connector.eq(connector))
-        .select(anchor_links::old_batch_id)
-        .load(conn)?;
+    // Old batches already carried over to this connector: a subquery, not a list of ids (which
+    // would outgrow SQLite's bind-variable limit as history grows).
+    let new_batches = diesel::alias!(anchor_batches as new_batches);
+    let carried = anchor_links::table
+        .inner_join(
+            new_batches.on(new_batches
+                .field(anchor_batches::id)
+                .eq(anchor_links::new_batch_id)),
+        )
+        .filter(new_batches.field(anchor_batches::connector).eq(connector))
+        .select(anchor_links::old_batch_id);
     let old: Vec<(String, String)> = anchor_batches::table
         .filter(anchor_batches::connector.ne(connector))
         .filter(anchor_batches::state.eq(BatchState::Final.as_str()))
-        .filter(anchor_batches::id.ne_all(&carried))
+        .filter(anchor_batches::id.ne_all(carried))
         .order((anchor_batches::created_at.asc(), anchor_batches::id.asc()))
         .limit(max.max(1) as i64)
         .select((anchor_batches::id, anchor_batches::root))

@@ -273,6 +273,11 @@ async fn the_log_is_append_only(dialect: Dialect) {
             let head_delete = diesel::delete(log_checkpoints::table)
                 .execute(conn)
                 .is_err();
+            let note_rewrite =
+                diesel::update(log_checkpoints::table.filter(log_checkpoints::size.eq(2)))
+                    .set(log_checkpoints::note.eq("another tree head\n"))
+                    .execute(conn)
+                    .is_err();
             let second_leaf = diesel::insert_into(log_leaves::table)
                 .values((
                     log_leaves::leaf_index.eq(1),
@@ -282,13 +287,13 @@ async fn the_log_is_append_only(dialect: Dialect) {
                 ))
                 .execute(conn)
                 .is_err();
-            Ok([update, delete, head, head_delete, second_leaf])
+            Ok([update, delete, head, head_delete, note_rewrite, second_leaf])
         })
         .await
         .unwrap();
     assert_eq!(
-        refused, [true; 5],
-        "update, delete, head rewrite, head delete, second leaf"
+        refused, [true; 6],
+        "update, delete, head rewrite, head delete, note rewrite, second leaf"
     );
     let leaves = app.get("/log/leaves", None).await.expect(200);
     assert_eq!(leaves["leaves"].as_array().unwrap().len(), 3);

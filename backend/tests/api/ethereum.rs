@@ -825,3 +825,37 @@ async fn ethereum_contract_mode_refuses_an_address_without_the_contract() {
         "{error}"
     );
 }
+
+/// A sent transaction the node drops from its pool (a restart, an eviction) is sent again, the
+/// very same bytes, when its state is asked: it is mined once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ethereum_a_transaction_dropped_from_the_pool_is_sent_again() {
+    let anvil = Anvil::start(&["--no-mining"]).await;
+    let connector = connect(&anvil.url, 1).await;
+    let batch = batch(41);
+    let prepared = connector.prepare(&batch).await.unwrap();
+    connector.send(&batch, &prepared).await.unwrap();
+    let hash = prepared.reference["tx"].as_str().unwrap().to_owned();
+    anvil.rpc("anvil_dropTransaction", json!([hash])).await;
+    assert!(
+        anvil
+            .try_rpc("eth_getTransactionByHash", json!([hash]))
+            .await
+            .is_none_or(|t| t.is_null()),
+        "dropped"
+    );
+    assert_eq!(
+        connector.state(&batch, &prepared).await.unwrap(),
+        LedgerState::Submitted
+    );
+    anvil.mine(1).await;
+    let state = mined(&connector, &batch, &prepared).await;
+    assert_eq!(included_reference(&state)["tx"], hash.as_str());
+    assert_eq!(
+        anvil
+            .transactions_carrying(&anchor_data(&batch.root))
+            .await
+            .len(),
+        1
+    );
+}

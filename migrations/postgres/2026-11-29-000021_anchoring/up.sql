@@ -84,3 +84,6 @@ CREATE TRIGGER log_checkpoints_no_rewrite BEFORE UPDATE OF size, root ON log_che
 FOR EACH ROW EXECUTE FUNCTION log_refuse_rewrite();
 CREATE TRIGGER log_checkpoints_no_delete BEFORE DELETE ON log_checkpoints
 FOR EACH ROW EXECUTE FUNCTION log_refuse_rewrite();
+CREATE TRIGGER log_checkpoints_note_only_grows BEFORE UPDATE OF note ON log_checkpoints
+FOR EACH ROW WHEN (substr(NEW.note, 1, length(OLD.note)) <> OLD.note)
+EXECUTE FUNCTION log_refuse_rewrite();

@@ -81,3 +81,6 @@ CREATE TRIGGER log_checkpoints_no_rewrite BEFORE UPDATE OF size, root ON log_che
 BEGIN SELECT RAISE(ABORT, 'the transparency log is append-only: a signed tree head is never rewritten'); END;
 CREATE TRIGGER log_checkpoints_no_delete BEFORE DELETE ON log_checkpoints
 BEGIN SELECT RAISE(ABORT, 'the transparency log is append-only: a signed tree head is never deleted'); END;
+CREATE TRIGGER log_checkpoints_note_only_grows BEFORE UPDATE OF note ON log_checkpoints
+WHEN substr(NEW.note, 1, length(OLD.note)) <> OLD.note
+BEGIN SELECT RAISE(ABORT, 'the transparency log is append-only: a signed tree head only gains cosignatures'); END;
