@@ -211,7 +211,9 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
         let path = format!("/decisions/{}/receipt", encode_segment(&status.source));
         let body = match self.service.get(&path, Some(&session.token)).await {
             Ok(body) => body,
-            Err(error) if error.code() == Some("conflict") => return Err(FlowError::NotAnchoredYet),
+            Err(error) if error.code() == Some("conflict") => {
+                return Err(FlowError::NotAnchoredYet);
+            }
             Err(error) => return Err(error.into()),
         };
         let trust_view = self.service.get("/anchoring/trust", None).await?;
@@ -228,7 +230,9 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
         let report = verify_receipt(&receipt, Some(&status.credential), &trust, now)
             .map_err(|e| FlowError::BadReceipt(e.to_string()))?;
         if report.record != RecordCheck::Matched {
-            return Err(FlowError::BadReceipt("it was not matched to the credential".into()));
+            return Err(FlowError::BadReceipt(
+                "it was not matched to the credential".into(),
+            ));
         }
         let record = ReceiptRecord {
             credential: status.id.clone(),

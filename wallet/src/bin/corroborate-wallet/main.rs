@@ -15,8 +15,8 @@ use corroborate_wallet::identity;
 use corroborate_wallet::native::{HttpTransport, OsEntropy, SqliteStorage, SystemClock};
 use corroborate_wallet::platform::{Clock, EntropyRng};
 use corroborate_wallet::records::{
-    CachedRecord, CredentialRecord, GivenRecord, IdentityRecord, PresentationRecord, RequestRecord,
-    ReceiptRecord, SettingsRecord,
+    CachedRecord, CredentialRecord, GivenRecord, IdentityRecord, PresentationRecord, ReceiptRecord,
+    RequestRecord, SettingsRecord,
 };
 use corroborate_wallet::resolve::Offline;
 use corroborate_wallet::store::{KdfParams, Wallet, WalletError};
@@ -660,7 +660,9 @@ async fn with_wallet(cli: &Cli, wallet: &mut Wallet<SqliteStorage>, env: &Native
                 .await?
                 .into_iter()
                 .find(|i| i.did == status.holder)
-                .ok_or_else(|| anyhow!("this wallet no longer holds the identity {}", status.holder))?;
+                .ok_or_else(|| {
+                    anyhow!("this wallet no longer holds the identity {}", status.holder)
+                })?;
             let agent = Agent::new(wallet, env, &service);
             let kept = agent.receipt(&holder, &status).await?;
             emit(cli, &kept.receipt, || {
@@ -674,7 +676,9 @@ async fn with_wallet(cli: &Cli, wallet: &mut Wallet<SqliteStorage>, env: &Native
             let kept = wallet
                 .get::<ReceiptRecord>(credential)
                 .await?
-                .ok_or_else(|| anyhow!("this wallet keeps no receipt for {credential}; fetch it first"))?;
+                .ok_or_else(|| {
+                    anyhow!("this wallet keeps no receipt for {credential}; fetch it first")
+                })?;
             let status = wallet
                 .get::<CredentialRecord>(credential)
                 .await?
