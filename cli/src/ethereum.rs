@@ -30,8 +30,15 @@ fn quantity(value: &Value) -> Option<u64> {
         .and_then(|s| u64::from_str_radix(s, 16).ok())
 }
 
-/// A sentence starting with `confirmed` when the ledger holds `root` at `reference`.
-pub fn check(rpc: &str, root: &[u8], reference: &Value) -> Result<String> {
+/// A sentence starting with `confirmed` when the ledger holds `root` at `reference`, in a
+/// transaction from one of the trusted `senders`, with at least `confirmations` blocks.
+pub fn check(
+    rpc: &str,
+    root: &[u8],
+    reference: &Value,
+    senders: &[String],
+    confirmations: u64,
+) -> Result<String> {
     let tx = reference["tx"]
         .as_str()
         .context("the Ethereum reference names no transaction")?;
@@ -45,6 +52,18 @@ pub fn check(rpc: &str, root: &[u8], reference: &Value) -> Result<String> {
     if input.trim_start_matches("0x").to_lowercase() != hex::encode(&expected) {
         return Ok(format!(
             "MISMATCH: transaction {tx} does not carry this root"
+        ));
+    }
+    // Anyone can send a transaction carrying any root: only the trusted anchoring accounts count.
+    let from = found["from"].as_str().unwrap_or_default().to_lowercase();
+    if senders.is_empty() {
+        return Ok(format!(
+            "NOT CHECKED: transaction {tx} comes from {from}; pass --ethereum-sender (or a trust file's ethereumSenders) to say which accounts anchor"
+        ));
+    }
+    if !senders.iter().any(|s| s.to_lowercase() == from) {
+        return Ok(format!(
+            "MISMATCH: transaction {tx} comes from {from}, not a trusted anchoring account"
         ));
     }
     let to = found["to"].as_str().unwrap_or_default().to_lowercase();
@@ -64,13 +83,19 @@ pub fn check(rpc: &str, root: &[u8], reference: &Value) -> Result<String> {
         ));
     }
     let receipt = call(rpc, "eth_getTransactionReceipt", json!([tx]))?;
-    if quantity(&receipt["status"]) != Some(1) {
+    // Nodes before Byzantium give no status; a present one must say success.
+    if !receipt["status"].is_null() && quantity(&receipt["status"]) != Some(1) {
         return Ok(format!("MISMATCH: transaction {tx} failed on the ledger"));
     }
     let latest = quantity(&call(rpc, "eth_blockNumber", json!([]))?)
         .context("the node's block number is not a quantity")?;
-    let confirmations = latest.saturating_sub(block) + 1;
+    let depth = latest.saturating_sub(block) + 1;
+    if depth < confirmations {
+        return Ok(format!(
+            "pending: transaction {tx} in block {block} has {depth} of {confirmations} confirmations"
+        ));
+    }
     Ok(format!(
-        "confirmed: transaction {tx} in block {block} carries the root ({confirmations} confirmations)"
+        "confirmed: transaction {tx} in block {block} from {from} carries the root ({depth} confirmations)"
     ))
 }

@@ -34,6 +34,13 @@ pub struct VerifyReceiptArgs {
     /// An Ethereum JSON-RPC URL: also check Ethereum anchors on the ledger itself.
     #[arg(long)]
     rpc: Option<String>,
+    /// An account trusted to anchor on Ethereum; may be repeated. Adds to `--trust`'s
+    /// `ethereumSenders`. A transaction from any other account does not confirm a receipt.
+    #[arg(long = "ethereum-sender")]
+    ethereum_senders: Vec<String>,
+    /// Blocks (the transaction's own included) an Ethereum anchor needs to count as confirmed.
+    #[arg(long, default_value_t = 2)]
+    confirmations: u64,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -47,6 +54,8 @@ struct TrustFile {
     witnesses: Vec<String>,
     #[serde(default)]
     quorum: usize,
+    #[serde(default, rename = "ethereumSenders")]
+    ethereum_senders: Vec<String>,
 }
 
 fn read_json(path: &Path) -> Result<Value> {
@@ -76,12 +85,14 @@ pub fn verify(args: VerifyReceiptArgs) -> Result<ExitCode> {
         None => bundled,
     };
     let mut trust = Trust::default();
+    let mut senders = args.ethereum_senders.clone();
     if let Some(path) = &args.trust {
         let file: TrustFile = serde_json::from_value(read_json(path)?)
             .with_context(|| format!("{} is not a trust file", path.display()))?;
         trust.logs = keys(&file.logs, "log")?;
         trust.witnesses = keys(&file.witnesses, "witness")?;
         trust.quorum = file.quorum;
+        senders.extend(file.ethereum_senders);
     }
     trust.logs.extend(keys(&args.log_keys, "log")?);
     trust.witnesses.extend(keys(&args.witnesses, "witness")?);
@@ -96,7 +107,8 @@ pub fn verify(args: VerifyReceiptArgs) -> Result<ExitCode> {
         for anchor in &report.anchors {
             if let LedgerReport::NeedsLedger { reference } = &anchor.ledger {
                 let root = hex::decode(&anchor.root)?;
-                let outcome = crate::ethereum::check(rpc, &root, reference)?;
+                let outcome =
+                    crate::ethereum::check(rpc, &root, reference, &senders, args.confirmations)?;
                 ledger_checks.push(outcome);
             }
         }

@@ -581,3 +581,111 @@ fn a_receipt_for_another_record_or_without_enough_witnesses_fails() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `--rpc`: the receipt's transaction is read from a real Anvil node; it confirms only when it
+/// carries the root and comes from a trusted anchoring account.
+#[test]
+fn a_receipt_anchored_on_ethereum_is_confirmed_on_the_ledger() {
+    use corroborate_verifier::{anchor, merkle};
+    let anvil_bin = std::env::var("ANVIL_BIN").unwrap_or_else(|_| {
+        let out = Command::new(repo().join("scripts/anvil"))
+            .arg("path")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "run scripts/anvil path: {}",
+            stderr(&out)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    });
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut anvil = Command::new(anvil_bin)
+        .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let rpc = format!("http://127.0.0.1:{port}");
+    let call = |method: &str, params: Value| -> Value {
+        let body =
+            serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        ureq::post(&rpc)
+            .send_json(&body)
+            .ok()
+            .and_then(|mut reply| reply.body_mut().read_json::<Value>().ok())
+            .map_or(Value::Null, |v| v["result"].clone())
+    };
+    let started = std::time::Instant::now();
+    while call("eth_chainId", serde_json::json!([])).is_null() {
+        assert!(started.elapsed().as_secs() < 20, "anvil did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // A one-record batch: its root is the fingerprint's leaf hash; the dev account anchors it.
+    let record = serde_json::json!({"status": "established", "n": 1});
+    let salt = [9u8; 32];
+    let fingerprint = anchor::fingerprint_json(&salt, &record).unwrap();
+    let root = merkle::leaf_hash(&fingerprint);
+    let sender = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266";
+    let data = format!("0x{}{}", hex::encode(b"CRB1"), hex::encode(root));
+    let tx = call(
+        "eth_sendTransaction",
+        serde_json::json!([{"from": sender, "to": sender, "data": data}]),
+    );
+    let mined = call("eth_getTransactionReceipt", serde_json::json!([tx]));
+    let receipt = serde_json::json!({
+        "type": "AnchorReceipt", "version": 1,
+        "record": {"kind": "status_credential", "id": "urn:uuid:test"},
+        "salt": hex::encode(salt),
+        "fingerprint": hex::encode(fingerprint),
+        "batch": {"id": "b", "leafIndex": 0, "size": 1, "proof": [], "root": hex::encode(root)},
+        "anchor": {"connector": "ethereum", "state": "final", "reference": {
+            "chainId": 31337, "tx": tx, "blockNumber": mined["blockNumber"],
+            "blockHash": mined["blockHash"], "from": sender, "to": sender.to_lowercase()
+        }}
+    });
+    let dir = std::env::temp_dir().join(format!("corroborate-eth-receipt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("receipt.json"), receipt.to_string()).unwrap();
+    std::fs::write(dir.join("record.json"), record.to_string()).unwrap();
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "receipt".to_owned(),
+            "verify".to_owned(),
+            dir.join("receipt.json").display().to_string(),
+            "--record".to_owned(),
+            dir.join("record.json").display().to_string(),
+            "--rpc".to_owned(),
+            rpc.clone(),
+            "--confirmations".to_owned(),
+            "1".to_owned(),
+        ];
+        args.extend(extra.iter().map(|s| (*s).to_owned()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        corroborate(&args)
+    };
+    let confirmed = run(&["--ethereum-sender", sender]);
+    let text = String::from_utf8_lossy(&confirmed.stdout).into_owned();
+    assert!(confirmed.status.success(), "{text}{}", stderr(&confirmed));
+    assert!(
+        text.contains("VERIFIED") && text.contains("confirmed: transaction"),
+        "{text}"
+    );
+    // From an account nobody trusts, or with no trusted account named: not confirmed.
+    let stranger = run(&[
+        "--ethereum-sender",
+        "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
+    ]);
+    assert_eq!(stranger.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&stranger.stdout).contains("not a trusted anchoring account"));
+    let unnamed = run(&[]);
+    assert_eq!(unnamed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unnamed.stdout).contains("NOT CHECKED"));
+    anvil.kill().unwrap();
+    anvil.wait().unwrap();
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -235,6 +235,17 @@ impl EthereumConnector {
     }
 
     /// The account that signs and pays.
+    /// The sending account the settings' key gives (checksummed), without connecting: what a
+    /// receipt's verifier must see as the transaction's sender.
+    pub fn sender_of(settings: &EthereumSettings) -> Option<String> {
+        use secrecy::ExposeSecret;
+        let key = settings.signer_key.as_ref()?;
+        let key = key.expose_secret();
+        PrivateKeySigner::from_str(key.strip_prefix("0x").unwrap_or(key))
+            .ok()
+            .map(|signer| signer.address().to_checksum(None))
+    }
+
     pub fn from_address(&self) -> Address {
         self.signer.address()
     }

@@ -107,6 +107,9 @@ pub struct TrustView {
     pub quorum: usize,
     /// The connector anchoring new batches.
     pub connector: String,
+    /// The accounts whose transactions anchor roots on an Ethereum ledger: a receipt's
+    /// transaction must come from one of them.
+    pub ethereum_senders: Vec<String>,
 }
 
 pub async fn trust(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
@@ -116,6 +119,11 @@ pub async fn trust(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         witnesses: log.witnesses().iter().map(|w| w.key.to_vkey()).collect(),
         quorum: log.quorum(),
         connector: state.anchoring.slot.name().to_owned(),
+        ethereum_senders: super::ethereum::EthereumConnector::sender_of(
+            &state.anchoring.settings.ethereum,
+        )
+        .into_iter()
+        .collect(),
     }))
 }
 
