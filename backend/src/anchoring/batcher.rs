@@ -90,6 +90,9 @@ pub struct Round {
     pub failed: usize,
 }
 
+/// A batch row's columns as read: id, root, size, state, prepared, attempts, next attempt.
+type BatchColumns = (String, String, i64, String, Option<String>, i32, i64);
+
 /// A batch row as the batcher reads it.
 #[derive(Debug, Clone)]
 struct BatchRow {
@@ -218,21 +221,20 @@ impl Batcher {
         Ok(self
             .db
             .read(move |conn| {
-                let rows: Vec<(String, String, i64, String, Option<String>, i32, i64)> =
-                    anchor_batches::table
-                        .filter(anchor_batches::connector.eq(connector))
-                        .filter(anchor_batches::state.ne(BatchState::Final.as_str()))
-                        .order((anchor_batches::created_at.asc(), anchor_batches::id.asc()))
-                        .select((
-                            anchor_batches::id,
-                            anchor_batches::root,
-                            anchor_batches::size,
-                            anchor_batches::state,
-                            anchor_batches::prepared,
-                            anchor_batches::attempts,
-                            anchor_batches::next_attempt_at,
-                        ))
-                        .load(conn)?;
+                let rows: Vec<BatchColumns> = anchor_batches::table
+                    .filter(anchor_batches::connector.eq(connector))
+                    .filter(anchor_batches::state.ne(BatchState::Final.as_str()))
+                    .order((anchor_batches::created_at.asc(), anchor_batches::id.asc()))
+                    .select((
+                        anchor_batches::id,
+                        anchor_batches::root,
+                        anchor_batches::size,
+                        anchor_batches::state,
+                        anchor_batches::prepared,
+                        anchor_batches::attempts,
+                        anchor_batches::next_attempt_at,
+                    ))
+                    .load(conn)?;
                 Ok(rows
                     .into_iter()
                     .map(
