@@ -49,6 +49,54 @@ fn read_every_table(conn: &mut AnyConnection) -> Result<(), diesel::result::Erro
         .count()
         .get_result::<i64>(conn)?;
     erasures::table.count().get_result::<i64>(conn)?;
+    anchor_records::table
+        .select(anchor_records::all_columns)
+        .load::<(
+            String,
+            String,
+            String,
+            String,
+            Option<String>,
+            String,
+            i64,
+            Option<String>,
+            Option<i64>,
+            Option<String>,
+        )>(conn)?;
+    anchor_batches::table
+        .select(anchor_batches::all_columns)
+        .load::<(
+            String,
+            String,
+            String,
+            String,
+            i64,
+            String,
+            Option<String>,
+            Option<String>,
+            i64,
+            Option<i64>,
+            Option<i64>,
+            Option<i64>,
+            i32,
+            i64,
+            Option<String>,
+        )>(conn)?;
+    anchor_links::table
+        .select(anchor_links::all_columns)
+        .load::<(String, String, i64, String)>(conn)?;
+    log_identity::table
+        .select(log_identity::all_columns)
+        .load::<(String, String, Vec<u8>, i64)>(conn)?;
+    log_leaves::table
+        .select(log_leaves::all_columns)
+        .load::<(i64, String, String, i64)>(conn)?;
+    log_checkpoints::table
+        .select(log_checkpoints::all_columns)
+        .load::<(i64, String, String, i64, i32, Option<i64>)>(conn)?;
+    log_witness_state::table
+        .select(log_witness_state::all_columns)
+        .load::<(String, i64)>(conn)?;
     // Every column too: select whole rows.
     audit_log::table.select(audit_log::all_columns).load::<(
         i64,
