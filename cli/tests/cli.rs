@@ -636,7 +636,16 @@ fn a_receipt_anchored_on_ethereum_is_confirmed_on_the_ledger() {
         "eth_sendTransaction",
         serde_json::json!([{"from": sender, "to": sender, "data": data}]),
     );
-    let mined = call("eth_getTransactionReceipt", serde_json::json!([tx]));
+    // Automine seals the block just after answering: wait for the receipt.
+    let mut mined = Value::Null;
+    while mined.is_null() || mined["blockHash"].is_null() {
+        assert!(
+            started.elapsed().as_secs() < 30,
+            "the transaction was not mined"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        mined = call("eth_getTransactionReceipt", serde_json::json!([tx]));
+    }
     let receipt = serde_json::json!({
         "type": "AnchorReceipt", "version": 1,
         "record": {"kind": "status_credential", "id": "urn:uuid:test"},
