@@ -1,0 +1,165 @@
+// First run: create a wallet (passphrase twice, a label for the first identity; the service is
+// this page's origin), restore one from a backup file, or recover one with a backup and the
+// shares of trusted contacts. Ends by showing the new identity's DID in full.
+
+import { t } from "../../common/i18n.js";
+import { busy, el, readFile, showError, copyButton } from "../../common/ui.js";
+import { continueToPending } from "../app.js";
+import { kdfProgress, newPassphraseFields } from "../passphrase.js";
+import { nextPaint, refreshIdentities, setActingAs, state } from "../state.js";
+
+export function render() {
+  const panel = el("div", {});
+  const modes = ["create", "restore", "recover"];
+  const buttons = modes.map((mode) =>
+    el("button", { type: "button", class: "secondary", "aria-pressed": "false", dataset: { testid: `first-run-${mode}` }, onclick: () => show(mode) }, t(`firstRun.mode.${mode}`)),
+  );
+  function show(mode) {
+    buttons.forEach((b, i) => b.setAttribute("aria-pressed", String(modes[i] === mode)));
+    panel.replaceChildren(mode === "create" ? createForm() : mode === "restore" ? restoreForm() : recoverForm());
+  }
+  show("create");
+  return el(
+    "section",
+    { dataset: { testid: "first-run" } },
+    el("h1", {}, t("firstRun.title")),
+    el("p", {}, t("firstRun.intro")),
+    el("div", { class: "tabs", role: "group", "aria-label": t("firstRun.modes") }, buttons),
+    panel,
+  );
+}
+
+async function opened(wallet, container) {
+  state.wallet = wallet;
+  state.justCreated = true;
+  const identities = await refreshIdentities();
+  if (identities[0]) setActingAs(identities[0].did);
+  const first = identities[0] || {};
+  container.replaceChildren(
+    el(
+      "section",
+      { class: "stack", dataset: { testid: "first-run-done" } },
+      el("h2", { tabindex: "-1" }, t("firstRun.done")),
+      el("p", {}, t("firstRun.yourDid")),
+      el("div", { class: "did-box" }, el("code", { class: "did", dataset: { testid: "my-did" } }, first.did || ""), el("div", { class: "actions" }, copyButton(first.did || ""))),
+      el("p", { class: "notice" }, t("firstRun.backupAdvice")),
+      el("div", { class: "actions" }, el("button", { type: "button", dataset: { testid: "first-run-continue" }, onclick: () => continueToPending() }, t("firstRun.continue"))),
+    ),
+  );
+  container.querySelector("h2").focus();
+}
+
+function createForm() {
+  const label = el("input", { id: "create-label", value: "me", required: true, autocomplete: "off" });
+  const passphrase = newPassphraseFields("create");
+  const progress = kdfProgress();
+  const errors = el("div", { "aria-live": "assertive" });
+  const submit = el("button", { type: "submit", dataset: { testid: "create-wallet" } }, t("firstRun.create"));
+  const form = el(
+    "form",
+    { novalidate: true },
+    el("h2", {}, t("firstRun.mode.create")),
+    el("div", { class: "field" }, el("label", { for: label.id }, t("firstRun.label")), el("span", { class: "hint" }, t("firstRun.labelHint")), label),
+    passphrase.node,
+    el("p", { class: "hint" }, t("firstRun.service", { service: location.origin })),
+    progress.node,
+    errors,
+    el("div", { class: "actions" }, submit),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showError(errors, null);
+    try {
+      const secret = passphrase.value();
+      progress.show();
+      await nextPaint();
+      const wallet = await busy(
+        submit,
+        state.core.WebWallet.create(state.store, { passphrase: secret, label: label.value.trim() || "me", service: location.origin }),
+      );
+      progress.hide();
+      await opened(wallet, form.parentElement);
+    } catch (failure) {
+      progress.hide();
+      showError(errors, failure);
+    }
+  });
+  return form;
+}
+
+function restoreForm() {
+  const file = el("input", { id: "restore-file", type: "file", required: true });
+  const pass = el("input", { id: "restore-passphrase", type: "password", autocomplete: "current-password", required: true });
+  const progress = kdfProgress();
+  const errors = el("div", { "aria-live": "assertive" });
+  const submit = el("button", { type: "submit", dataset: { testid: "restore-wallet" } }, t("firstRun.restore"));
+  const form = el(
+    "form",
+    {},
+    el("h2", {}, t("firstRun.mode.restore")),
+    el("p", {}, t("firstRun.restoreIntro")),
+    el("div", { class: "field" }, el("label", { for: file.id }, t("firstRun.backupFile")), file),
+    el("div", { class: "field" }, el("label", { for: pass.id }, t("firstRun.backupPassphrase")), pass),
+    progress.node,
+    errors,
+    el("div", { class: "actions" }, submit),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showError(errors, null);
+    try {
+      if (!file.files[0]) throw { code: "invalid", message: t("firstRun.chooseFile") };
+      const bytes = await readFile(file.files[0], "bytes");
+      progress.show();
+      await nextPaint();
+      const wallet = await busy(submit, state.core.WebWallet.restore(state.store, bytes, pass.value, location.origin));
+      progress.hide();
+      await opened(wallet, form.parentElement);
+    } catch (failure) {
+      progress.hide();
+      showError(errors, failure);
+    }
+  });
+  return form;
+}
+
+function recoverForm() {
+  const file = el("input", { id: "recover-file", type: "file", required: true });
+  const shares = el("textarea", { id: "recover-shares", required: true, rows: 5, autocomplete: "off", spellcheck: "false" });
+  const passphrase = newPassphraseFields("recover");
+  const progress = kdfProgress();
+  const errors = el("div", { "aria-live": "assertive" });
+  const submit = el("button", { type: "submit", dataset: { testid: "recover-wallet" } }, t("firstRun.recover"));
+  const form = el(
+    "form",
+    { novalidate: true },
+    el("h2", {}, t("firstRun.mode.recover")),
+    el("p", {}, t("firstRun.recoverIntro")),
+    el("div", { class: "field" }, el("label", { for: file.id }, t("firstRun.backupFile")), file),
+    el("div", { class: "field" }, el("label", { for: shares.id }, t("firstRun.shares")), el("span", { class: "hint" }, t("firstRun.sharesHint")), shares),
+    passphrase.node,
+    progress.node,
+    errors,
+    el("div", { class: "actions" }, submit),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showError(errors, null);
+    try {
+      if (!file.files[0]) throw { code: "invalid", message: t("firstRun.chooseFile") };
+      const secret = passphrase.value();
+      const lines = shares.value.split(/\s+/).map((s) => s.trim()).filter(Boolean);
+      const bytes = await readFile(file.files[0], "bytes");
+      progress.show();
+      await nextPaint();
+      const wallet = await busy(submit, state.core.WebWallet.recover(state.store, bytes, lines, secret, location.origin));
+      progress.hide();
+      await opened(wallet, form.parentElement);
+    } catch (failure) {
+      progress.hide();
+      showError(errors, failure);
+    }
+  });
+  return form;
+}
+

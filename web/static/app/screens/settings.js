@@ -1,0 +1,122 @@
+// Settings: my DID in full (for an administrator to accredit, or someone to address a request
+// to), my identities and a new one, the service, the key derivation, passkey unlock where
+// offered, the app's version and update state, and the way to erase everything.
+
+import { t } from "../../common/i18n.js";
+import { formatDate, formatNumber } from "../../common/format.js";
+import { busy, el, showError, announce, copyButton } from "../../common/ui.js";
+import { identitiesChanged } from "../app.js";
+import { enrollPasskey, passkeySupported } from "../passphrase.js";
+import { currentIdentity, setActingAs, state, wallet } from "../state.js";
+import { printable } from "../view.js";
+
+export function render({ rerender }) {
+  const w = wallet();
+  const info = w.info();
+  const me = currentIdentity() || {};
+
+  const label = el("input", { id: "new-identity-label", required: true, autocomplete: "off", "aria-describedby": "new-identity-hint" });
+  const errors = el("div", { "aria-live": "assertive" });
+  const add = el("button", { type: "submit", class: "secondary", dataset: { testid: "new-identity" } }, t("settings.newIdentity"));
+  const form = el(
+    "form",
+    {},
+    el("div", { class: "field" }, el("label", { for: label.id }, t("settings.identityLabel")), el("span", { class: "hint", id: "new-identity-hint" }, t("settings.identityHint")), label),
+    errors,
+    el("div", { class: "actions" }, add),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showError(errors, null);
+    if (!label.value.trim()) {
+      label.focus();
+      showError(errors, { code: "invalid", message: t("settings.needLabel") });
+      return;
+    }
+    try {
+      const created = await busy(add, w.newIdentity(label.value.trim()));
+      await identitiesChanged();
+      setActingAs(created.did);
+      announce(t("settings.identityCreated", { label: created.label }));
+      await rerender();
+    } catch (failure) {
+      showError(errors, failure);
+    }
+  });
+
+  const update = el("dd", { dataset: { testid: "update-state" } }, updateText());
+  const version = el("dd", { dataset: { testid: "app-version" } }, state.update.version || "—");
+  const onUpdate = () => {
+    update.textContent = updateText();
+    version.textContent = state.update.version || "—";
+  };
+  window.addEventListener("corroborate-update", onUpdate);
+
+  return el(
+    "section",
+    {},
+    el("h1", {}, t("settings.title")),
+    el("h2", {}, t("settings.me")),
+    el("p", {}, t("settings.meText", { label: printable(me.label || "") })),
+    el("div", { class: "did-box" }, el("code", { class: "did", dataset: { testid: "my-did" } }, me.did || ""), el("div", { class: "actions" }, copyButton(me.did || ""))),
+    el("h2", {}, t("settings.identities")),
+    el(
+      "ul",
+      { dataset: { testid: "identities" } },
+      state.identities.map((i) => el("li", {}, el("strong", {}, printable(i.label)), " — ", el("code", { class: "did" }, i.did), i.created ? el("span", { class: "meta" }, ` (${formatDate(i.created)})`) : null)),
+    ),
+    form,
+    el("h2", {}, t("settings.wallet")),
+    el(
+      "dl",
+      { class: "fields" },
+      el("dt", {}, t("settings.service")),
+      el("dd", {}, el("code", {}, printable(info.service || ""))),
+      el("dt", {}, t("settings.created")),
+      el("dd", {}, info.created ? formatDate(info.created) : "—"),
+      el("dt", {}, t("settings.kdf")),
+      el("dd", {}, info.kdf ? t("settings.kdfText", { memory: formatNumber(Math.round(info.kdf.memoryKib / 1024)), iterations: info.kdf.iterations, parallelism: info.kdf.parallelism }) : "—"),
+      el("dt", {}, t("settings.recovery")),
+      el("dd", {}, info.recovery ? t("backup.recoveryNow", { threshold: info.recovery.threshold, shares: info.recovery.shares }) : t("settings.noRecovery")),
+      el("dt", {}, t("settings.version")),
+      version,
+      el("dt", {}, t("settings.update")),
+      update,
+    ),
+    passkeyPart(w, info, me),
+    el("h2", {}, t("settings.dangerZone")),
+    el("p", {}, el("a", { href: "#/backup" }, t("nav.backup"))),
+    el("p", {}, el("a", { href: "#/erase", class: "button danger", dataset: { testid: "to-erase" } }, t("erase.title"))),
+  );
+}
+
+function updateText() {
+  const s = state.update || {};
+  const key = `update.state.${s.state || "unknown"}`;
+  return t(key, { version: s.version || "", reason: s.reason || "" });
+}
+
+function passkeyPart(w, info, me) {
+  if (!passkeySupported() || typeof w.enablePasskey !== "function") return null;
+  const errors = el("div", { "aria-live": "assertive" });
+  const button = el("button", { type: "button", class: "secondary", dataset: { testid: "enable-passkey" } }, t("settings.enablePasskey"));
+  button.addEventListener("click", async () => {
+    showError(errors, null);
+    try {
+      const secret = await enrollPasskey(me.label);
+      await busy(button, w.enablePasskey(secret));
+      errors.replaceChildren(el("p", { class: "success" }, t("settings.passkeyOn")));
+      announce(t("settings.passkeyOn"));
+    } catch (failure) {
+      showError(errors, failure);
+    }
+  });
+  return el(
+    "section",
+    {},
+    el("h2", {}, t("settings.passkey")),
+    el("p", {}, info.passkey ? t("settings.passkeyOn") : t("settings.passkeyText")),
+    el("div", { class: "actions" }, button),
+    errors,
+  );
+}
