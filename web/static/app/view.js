@@ -4,7 +4,7 @@
 // what someone reviews before signing.
 
 import { hasTranslation, t } from "../common/i18n.js";
-import { formatAddress, formatDate, localized } from "../common/format.js";
+import { addressLanguages, formatAddress, formatDate } from "../common/format.js";
 import { el } from "../common/ui.js";
 import { field } from "./state.js";
 
@@ -34,10 +34,18 @@ export function claimLabel(path) {
   return hasTranslation(`claim.${last}`) ? t(`claim.${last}`) : path;
 }
 
-/** A claim's value as text for the current language. */
-export function claimValue(path, value) {
+const VALUE_KEYS = { role: "role", outcome: "outcome", factType: "fact", relationship: "value" };
+
+/** A claim's value as text for the current language; with exact, an address in each of its languages. */
+export function claimValue(path, value, exact = false) {
   if (value == null) return "";
-  if (isAddress(value)) return printable(formatAddress(value));
+  if (isAddress(value)) {
+    const langs = addressLanguages(value);
+    if (!exact || langs.length < 2) return printable(formatAddress(value));
+    return langs.map((lang) => `${printable(formatAddress(value, lang))} (${lang})`).join("\n");
+  }
+  const prefix = VALUE_KEYS[path.split(".").pop()];
+  if (prefix && typeof value === "string" && hasTranslation(`${prefix}.${value}`)) return t(`${prefix}.${value}`);
   if (isLanguageMap(value)) {
     return Object.entries(value)
       .map(([lang, text]) => `${printable(text)} (${lang})`)
@@ -65,12 +73,12 @@ export function claimRows(claims, prefix = "") {
   return rows;
 }
 
-/** A <dl> of claims, each labelled; testid for tests. */
-export function claimList(claims, testid = "claims") {
+/** A <dl> of claims, each labelled; with exact (review before signing), every language of an address. */
+export function claimList(claims, testid = "claims", { exact = false } = {}) {
   return el(
     "dl",
     { class: "fields", dataset: { testid } },
-    claimRows(claims).map(([path, value]) => [el("dt", {}, claimLabel(path)), el("dd", { dataset: { claim: path } }, claimValue(path, value))]),
+    claimRows(claims).map(([path, value]) => [el("dt", {}, claimLabel(path)), el("dd", { class: "preline", dataset: { claim: path } }, claimValue(path, value, exact))]),
   );
 }
 

@@ -9,10 +9,9 @@ const FALLBACK_ORDER = ["nl", "fr", "de", "en"];
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Picks the current language's text from a language map (or returns a plain string as is). */
-export function localized(value) {
+export function localized(value, lang = currentLanguage()) {
   if (value == null) return "";
   if (typeof value !== "object") return String(value);
-  const lang = currentLanguage();
   if (value[lang]) return value[lang];
   for (const other of FALLBACK_ORDER) if (value[other]) return value[other];
   const first = Object.values(value).find((v) => typeof v === "string");
@@ -46,11 +45,11 @@ export function formatNumber(number, options = {}) {
 }
 
 /** The two lines of a Belgian address: "Brouwerijstraat 27 bus 3" and "1050 Elsene". */
-export function addressLines(address) {
+export function addressLines(address, lang = currentLanguage()) {
   if (!address || typeof address !== "object") return [];
-  let first = [localized(address.street), address.houseNumber].filter(Boolean).join(" ");
+  let first = [localized(address.street, lang), address.houseNumber].filter(Boolean).join(" ");
   if (address.box) first += ` ${t("address.boxWord")} ${address.box}`;
-  const second = [address.postalCode, localized(address.municipality)].filter(Boolean).join(" ");
+  const second = [address.postalCode, localized(address.municipality, lang)].filter(Boolean).join(" ");
   const lines = [first, second].filter(Boolean);
   if (address.country && address.country !== "BE") {
     let country = address.country;
@@ -64,7 +63,16 @@ export function addressLines(address) {
   return lines;
 }
 
-/** A one-line address in Belgian order, in the current language. */
-export function formatAddress(address) {
-  return addressLines(address).join(", ");
+/** A one-line address in Belgian order, in the current language (or the one given). */
+export function formatAddress(address, lang = currentLanguage()) {
+  return addressLines(address, lang).join(", ");
+}
+
+/** The languages an address is written in (its street's and municipality's maps). */
+export function addressLanguages(address) {
+  const langs = new Set();
+  for (const part of [address && address.street, address && address.municipality]) {
+    if (part && typeof part === "object") Object.keys(part).forEach((l) => langs.add(l));
+  }
+  return [...langs];
 }

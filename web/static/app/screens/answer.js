@@ -154,9 +154,10 @@ async function review(target, go) {
       return;
     }
     role.removeAttribute("aria-invalid");
-    const relation = { role: role.value, suite: "rdfc" };
+    // `reviewed` is what was shown: the core signs only if the request still asks exactly that.
+    const relation = { role: role.value, suite: "rdfc", reviewed: view };
     if (since.value) relation.since = since.value;
-    if (description.value.trim()) relation.note = description.value.trim();
+    if (description.value.trim()) relation.description = description.value.trim();
     try {
       await busy(sign, w.attestSign(target, relation, actingAs()));
       done(t("answer.signed"));
@@ -190,7 +191,7 @@ async function review(target, go) {
       note ? [el("dt", {}, t("answer.theirNote")), el("dd", { class: "quote" }, printable(note))] : null,
     ),
     el("h2", {}, t("answer.youWouldState")),
-    claims ? claimList(claims, "review-claims") : el("p", { class: "warning" }, t("answer.noClaims")),
+    claims ? claimList(claims, "review-claims", { exact: true }) : el("p", { class: "warning" }, t("answer.noClaims")),
     el("details", {}, el("summary", {}, t("answer.exactJson")), el("pre", { dataset: { testid: "review-json" } }, printable(JSON.stringify(claims, null, 2)))),
     claims ? signForm : null,
     declineForm,

@@ -5,7 +5,7 @@
 import { t } from "../../common/i18n.js";
 import { formatAddress, formatDate, formatDateTime } from "../../common/format.js";
 import { busy, el, readFile, showError, announce } from "../../common/ui.js";
-import { wallet } from "../state.js";
+import { actingAs, wallet } from "../state.js";
 import { claimsOf, did, factName, factTypeOf, issuerOf, outcomeBadge, printable, summary } from "../view.js";
 
 export async function render({ rerender }) {
@@ -99,7 +99,7 @@ function importForm(rerender) {
       } catch {
         throw { code: "invalid", message: t("credentials.notJson") };
       }
-      await busy(submit, wallet().importCredential(vc));
+      await busy(submit, wallet().importCredential(vc, actingAs()));
       announce(t("credentials.imported"));
       await rerender();
     } catch (failure) {

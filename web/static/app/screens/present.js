@@ -37,7 +37,7 @@ export async function render({ param, go }) {
             { class: "consent-credential", dataset: { testid: "disclosed-credential", id: d.id } },
             el("label", { class: "check", for: boxes[i].id }, boxes[i], t("present.include", { fact: factName(d.factType) })),
             el("p", { class: "meta" }, t("present.from"), " ", did(d.issuer)),
-            full[i] ? claimList(claimsOf(full[i]), "disclosed-claims") : null,
+            full[i] ? claimList(claimsOf(full[i]), "disclosed-claims", { exact: true }) : null,
           ),
         ),
       )
