@@ -31,6 +31,14 @@ function inputName(index) {
 /** A reason's (or rejection's) parameters, readable: inputs as "#n", dates formatted, lists joined. */
 function reasonParams(reason) {
   const params = {};
+  if ("from" in reason) {
+    params.period = reason.until ? t("decision.period", { from: formatDate(reason.from), until: formatDate(reason.until) }) : t("decision.periodOpen", { from: formatDate(reason.from) });
+  }
+  if ("valid_from" in reason && "issued" in reason) {
+    params.validity = reason.valid_until
+      ? t("decision.period", { from: formatDate(reason.valid_from), until: formatDate(reason.valid_until) })
+      : t("decision.periodOpen", { from: formatDate(reason.valid_from) });
+  }
   for (const [key, value] of Object.entries(reason)) {
     if (key === "code") continue;
     if (["input", "of"].includes(key)) params[key] = inputName(value);
@@ -110,9 +118,9 @@ function weightFigure(explanation, colourOf) {
   const text = t(met ? "decision.weightMet" : "decision.weightNotMet", { weight: showWeight(explanation.totals.weight), threshold: showWeight(check ? check.required : "0") });
   const figure = el(
     "figure",
-    { class: "weight-figure", dataset: { testid: "decision-weight", weight: showWeight(explanation.totals.weight), threshold: String(threshold), met: String(met) } },
+    { class: "weight-figure" },
     bar,
-    el("figcaption", {}, el("strong", {}, text)),
+    el("figcaption", {}, el("strong", { dataset: { testid: "decision-weight", weight: showWeight(explanation.totals.weight), threshold: String(threshold), met: String(met) } }, text)),
   );
   // Widths are set through the CSSOM (allowed by a strict style-src), never as inline style attributes.
   for (const node of [...bar.children]) {
