@@ -114,7 +114,7 @@ function weightFigure(explanation, colourOf) {
   }
   const marker = el("div", { class: "weight-threshold", dataset: { left: String((threshold / scale) * 100) } });
   if (threshold > 0) bar.append(marker);
-  const met = check ? check.met : total > 0;
+  const met = check ? check.met : false;
   const text = t(met ? "decision.weightMet" : "decision.weightNotMet", { weight: showWeight(explanation.totals.weight), threshold: showWeight(check ? check.required : "0") });
   const figure = el(
     "figure",
