@@ -9,6 +9,7 @@ import { kdfProgress, newPassphraseFields } from "../passphrase.js";
 import { nextPaint, refreshIdentities, setActingAs, state } from "../state.js";
 
 export function render() {
+  if (state.wallet && state.justCreated) return el("section", { dataset: { testid: "first-run" } }, el("h1", {}, t("firstRun.title")), doneView());
   const panel = el("div", {});
   const modes = ["create", "restore", "recover"];
   const buttons = modes.map((mode) =>
@@ -34,19 +35,21 @@ async function opened(wallet, container) {
   state.justCreated = true;
   const identities = await refreshIdentities();
   if (identities[0]) setActingAs(identities[0].did);
-  const first = identities[0] || {};
-  container.replaceChildren(
-    el(
-      "section",
-      { class: "stack", dataset: { testid: "first-run-done" } },
-      el("h2", { tabindex: "-1" }, t("firstRun.done")),
-      el("p", {}, t("firstRun.yourDid")),
-      el("div", { class: "did-box" }, el("code", { class: "did", dataset: { testid: "my-did" } }, first.did || ""), el("div", { class: "actions" }, copyButton(first.did || ""))),
-      el("p", { class: "notice" }, t("firstRun.backupAdvice")),
-      el("div", { class: "actions" }, el("button", { type: "button", dataset: { testid: "first-run-continue" }, onclick: () => continueToPending() }, t("firstRun.continue"))),
-    ),
-  );
+  container.replaceChildren(doneView());
   container.querySelector("h2").focus();
+}
+
+function doneView() {
+  const first = state.identities[0] || {};
+  return el(
+    "section",
+    { class: "stack", dataset: { testid: "first-run-done" } },
+    el("h2", { tabindex: "-1" }, t("firstRun.done")),
+    el("p", {}, t("firstRun.yourDid")),
+    el("div", { class: "did-box" }, el("code", { class: "did", dataset: { testid: "my-did" } }, first.did || ""), el("div", { class: "actions" }, copyButton(first.did || ""))),
+    el("p", { class: "notice" }, t("firstRun.backupAdvice")),
+    el("div", { class: "actions" }, el("button", { type: "button", dataset: { testid: "first-run-continue" }, onclick: () => continueToPending() }, t("firstRun.continue"))),
+  );
 }
 
 function createForm() {
