@@ -30,7 +30,7 @@ export async function render(context) {
     to: el("textarea", { id: "attesters", rows: 3, spellcheck: "false", autocomplete: "off" }),
     open: el("input", { id: "open-link", type: "checkbox", checked: true }),
     note: el("textarea", { id: "note", rows: 3 }),
-    days: input("expires-days", { type: "number", min: 1, max: 90, value: "30", inputmode: "numeric" }),
+    days: input("expires-days", { type: "number", min: 1, max: 30, value: "14", inputmode: "numeric" }),
   };
   const field_ = (control, key, hint) => {
     if (hint) control.setAttribute("aria-describedby", `${control.id}-hint`);
