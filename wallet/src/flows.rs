@@ -75,6 +75,29 @@ pub enum FlowError {
     BadReceipt(String),
 }
 
+impl FlowError {
+    /// A stable code for front ends to translate: `wrong_passphrase`, `no_wallet`, `exists`,
+    /// `not_found`, `invalid`, `refused`, `request_closed`, `not_accredited`,
+    /// `not_anchored_yet`, `bad_receipt`, `service` (the service answered with a problem, or
+    /// with something unexpected), `network` (no answer), `storage`, `signing`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            FlowError::Wallet(e) => e.code(),
+            FlowError::Identity(e) => e.code(),
+            FlowError::Service(ClientError::Transport(_)) => "network",
+            FlowError::Service(ClientError::Signing(_)) | FlowError::Signing(_) => "signing",
+            FlowError::Service(_) => "service",
+            FlowError::NotFound { .. } => "not_found",
+            FlowError::Invalid(_) => "invalid",
+            FlowError::Refused(_) => "refused",
+            FlowError::RequestClosed(_) => "request_closed",
+            FlowError::NotAccredited => "not_accredited",
+            FlowError::NotAnchoredYet => "not_anchored_yet",
+            FlowError::BadReceipt(_) => "bad_receipt",
+        }
+    }
+}
+
 /// What a citizen asks attesters for.
 #[derive(Debug, Clone)]
 pub struct Ask {
@@ -250,6 +273,21 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
     pub async fn sign_in(&self, identity: &IdentityRecord) -> Result<Session, FlowError> {
         let signer = identity::signer(identity)?;
         Ok(self.service.sign_in(&signer, self.now()).await?)
+    }
+
+    /// Asks the service to erase the personal data it holds about `identity` (GDPR art. 17):
+    /// its requests and their answers, its sessions, and, anonymised, the decisions about it.
+    /// Returns the service's record of the erasure. The wallet's own records are not touched.
+    pub async fn erase(&self, identity: &IdentityRecord) -> Result<Value, FlowError> {
+        let session = self.sign_in(identity).await?;
+        Ok(self
+            .service
+            .post(
+                "/erasure-requests",
+                Some(&session.token),
+                json!({"did": identity.did}),
+            )
+            .await?)
     }
 
     // --- Citizen -------------------------------------------------------------------------
@@ -1287,6 +1325,68 @@ pub fn encode_segment(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_failure_has_the_code_front_ends_translate() {
+        use crate::platform::{StorageError, TransportError};
+        let cases: Vec<(FlowError, &str)> = vec![
+            (WalletError::WrongPassphrase.into(), "wrong_passphrase"),
+            (WalletError::NoWallet.into(), "no_wallet"),
+            (WalletError::AlreadyExists.into(), "exists"),
+            (
+                WalletError::Storage(StorageError("quota".into())).into(),
+                "storage",
+            ),
+            (WalletError::EmptyPassphrase.into(), "invalid"),
+            (IdentityError::None.into(), "not_found"),
+            (
+                IdentityError::LabelTaken("me".into(), "did:key:z".into()).into(),
+                "exists",
+            ),
+            (
+                IdentityError::Wallet(WalletError::WrongPassphrase).into(),
+                "wrong_passphrase",
+            ),
+            (
+                ClientError::Transport(TransportError {
+                    url: "https://x".into(),
+                    reason: "refused".into(),
+                })
+                .into(),
+                "network",
+            ),
+            (
+                ClientError::Problem {
+                    status: 403,
+                    code: "forbidden".into(),
+                    title: "Forbidden".into(),
+                    detail: None,
+                    body: Value::Null,
+                }
+                .into(),
+                "service",
+            ),
+            (ClientError::Signing("no".into()).into(), "signing"),
+            (
+                FlowError::NotFound {
+                    what: "credential",
+                    id: "c".into(),
+                },
+                "not_found",
+            ),
+            (
+                FlowError::Refused(Refusal::Malformed("x".into())),
+                "refused",
+            ),
+            (FlowError::RequestClosed("expired".into()), "request_closed"),
+            (FlowError::NotAccredited, "not_accredited"),
+            (FlowError::NotAnchoredYet, "not_anchored_yet"),
+            (FlowError::BadReceipt("x".into()), "bad_receipt"),
+        ];
+        for (error, code) in cases {
+            assert_eq!(error.code(), code, "{error}");
+        }
+    }
 
     #[test]
     fn a_request_is_named_by_its_id_or_its_open_link() {

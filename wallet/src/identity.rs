@@ -32,6 +32,19 @@ pub enum IdentityError {
     DamagedKey(String),
 }
 
+impl IdentityError {
+    /// A stable code for front ends to translate.
+    pub fn code(&self) -> &'static str {
+        match self {
+            IdentityError::Wallet(e) => e.code(),
+            IdentityError::Unknown(_) | IdentityError::None => "not_found",
+            IdentityError::Ambiguous(_) => "invalid",
+            IdentityError::LabelTaken(..) => "exists",
+            IdentityError::DamagedKey(_) => "storage",
+        }
+    }
+}
+
 /// Creates a new identity and stores it.
 pub async fn create<S: Storage>(
     wallet: &Wallet<S>,

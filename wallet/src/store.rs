@@ -76,6 +76,29 @@ pub enum WalletError {
     RecoveryFailed(String),
 }
 
+impl WalletError {
+    /// A stable code for front ends to translate (the English text is for logs and the CLI).
+    pub fn code(&self) -> &'static str {
+        match self {
+            WalletError::NoWallet => "no_wallet",
+            WalletError::AlreadyExists => "exists",
+            WalletError::WrongPassphrase => "wrong_passphrase",
+            WalletError::Corrupt(_) | WalletError::Storage(_) => "storage",
+            WalletError::EmptyPassphrase
+            | WalletError::InvalidKdfParams(_)
+            | WalletError::UnsupportedVersion { .. }
+            | WalletError::CorruptBackup(_)
+            | WalletError::ForeignBatch
+            | WalletError::InvalidRecoveryParameters(_)
+            | WalletError::NoRecoverySet
+            | WalletError::InvalidShare { .. }
+            | WalletError::NotEnoughShares { .. }
+            | WalletError::MismatchedShares(_)
+            | WalletError::RecoveryFailed(_) => "invalid",
+        }
+    }
+}
+
 /// An open wallet.
 pub struct Wallet<S: Storage> {
     pub(crate) storage: S,
