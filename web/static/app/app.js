@@ -81,7 +81,7 @@ async function render() {
     name = "credentials";
   }
   const loader = SCREENS[name] || SCREENS.credentials;
-  renderChrome(name);
+  renderChrome(name === "request" && param ? "request-detail" : name);
   let view;
   try {
     const screen = await loader();
