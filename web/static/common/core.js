@@ -8,7 +8,7 @@ let loading = null;
 
 export function loadCore() {
   if (!loading) {
-    loading = init(new URL("../pkg/corroborate_wallet_web_bg.wasm", import.meta.url)).then(() => ({
+    loading = init({ module_or_path: new URL("../pkg/corroborate_wallet_web_bg.wasm", import.meta.url) }).then(() => ({
       WebWallet,
       IdbStore,
       qrSvg,
