@@ -1,7 +1,8 @@
 //! Building and running the service: [`Application::build`] opens the database (migrating it),
 //! loads policies and keys, binds the listener and assembles the routes with their middleware
 //! (tracing, Prometheus metrics, rate limits on unauthenticated endpoints, problem+json for
-//! every framework-level error). `main` only reads settings, sets up telemetry and calls it.
+//! every framework-level error) and, after them, the web front ends. `main` only reads
+//! settings, sets up telemetry and calls it.
 
 use crate::db::{DatabaseUrl, Db};
 use crate::error::{ApiError, Code, PROBLEM_BASE};
@@ -290,6 +291,8 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
         .build()
         .map_err(|e| anyhow::anyhow!("metrics: {e}"))?;
     let api = openapi();
+    let web_dir = state.settings.web.dir.clone();
+    crate::frontend::warn_if_missing(&web_dir);
     let server = HttpServer::new(move || {
         let limiter = limiter.clone();
         let api = api.clone();
@@ -325,6 +328,8 @@ fn run(listener: TcpListener, state: web::Data<AppState>) -> anyhow::Result<Serv
                 }),
             )
             .service(utoipa_scalar::Scalar::with_url("/docs", openapi()))
+            // Last: it answers any GET or HEAD no API route took.
+            .configure(|cfg| crate::frontend::routes(cfg, &web_dir))
             .default_service(web::to(|| async {
                 Err::<HttpResponse, _>(ApiError::new(
                     Code::NotFound,

@@ -12,6 +12,7 @@ pub mod error;
 pub mod exchange;
 pub mod extract;
 pub mod fetch;
+pub mod frontend;
 pub mod health;
 pub mod idempotency;
 pub mod issuance;

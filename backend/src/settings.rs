@@ -40,6 +40,8 @@ pub struct Settings {
     pub maintenance_interval_secs: u64,
     /// Ledger anchoring of status credentials (`docs/ledgers.md`).
     pub anchoring: crate::anchoring::AnchoringSettings,
+    /// The web front ends (`scripts/build-web` builds them).
+    pub web: Web,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -106,6 +108,14 @@ pub struct Exchange {
     pub collect_grace_secs: i64,
 }
 
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Web {
+    /// The built front ends (`web/dist`, relative to the working directory), served at `/`.
+    /// When the folder does not exist the service still starts: `/` then says how to build it.
+    pub dir: PathBuf,
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -125,6 +135,15 @@ impl Default for Settings {
             exchange: Exchange::default(),
             maintenance_interval_secs: 60,
             anchoring: Default::default(),
+            web: Web::default(),
+        }
+    }
+}
+
+impl Default for Web {
+    fn default() -> Self {
+        Web {
+            dir: PathBuf::from("web/dist"),
         }
     }
 }
@@ -212,6 +231,7 @@ mod tests {
                 "[{name=\"alice\", did=\"did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp\"}]",
             );
             jail.set_env("CORROBORATE__FETCH__TIMEOUT_MS", "1500");
+            jail.set_env("CORROBORATE__WEB__DIR", "/srv/corroborate/web");
             jail.set_env("DATABASE_URL", "postgres://u:secret@db/corroborate");
             let settings = Settings::load(Some(Path::new("settings.toml"))).map_err(|e| *e)?;
             assert_eq!(settings.listen, "0.0.0.0:9000");
@@ -222,6 +242,7 @@ mod tests {
                 "defaults fill the rest of a section"
             );
             assert_eq!(settings.fetch.timeout_ms, 1500);
+            assert_eq!(settings.web.dir, Path::new("/srv/corroborate/web"));
             assert_eq!(settings.admins.len(), 1);
             assert_eq!(settings.admins[0].name, "alice");
             assert_eq!(

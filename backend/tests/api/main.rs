@@ -15,6 +15,7 @@ mod ethereum;
 mod exchange;
 mod faults;
 mod fetch;
+mod frontend;
 mod issuance;
 mod migrations;
 mod registry;

@@ -147,6 +147,8 @@ pub fn test_settings(dialect: Dialect, dir: &std::path::Path, admin: &Identity) 
     settings.rate_limit.burst = 10_000;
     // Tests drive the anchoring batcher by hand (`Batcher::round`), so no thread races them.
     settings.anchoring.enabled = false;
+    // No front ends unless a test writes them (the working directory's web/dist is not the test's).
+    settings.web.dir = dir.join("web");
     settings
 }
 
