@@ -958,6 +958,9 @@ pub struct DecisionQuery {
     pub from: Option<String>,
     /// Decided before this time (RFC 3339).
     pub until: Option<String>,
+    /// Only the decision on the presentation request with this challenge (so the verifier that
+    /// made the request can follow it).
+    pub challenge: Option<String>,
     /// At most this many (default 50, at most the bulk limit).
     pub limit: Option<i64>,
     pub offset: Option<i64>,
@@ -1053,6 +1056,15 @@ async fn list(state: &AppState, owner: Owner, query: DecisionQuery) -> ApiResult
                 }
                 if let Some(until) = until {
                     q = q.filter(decisions::decided_at.lt(until));
+                }
+                if let Some(challenge) = &query.challenge {
+                    q = q.filter(
+                        decisions::id.nullable().eq_any(
+                            verifier_challenges::table
+                                .filter(verifier_challenges::challenge.eq(challenge.clone()))
+                                .select(verifier_challenges::decision_id),
+                        ),
+                    );
                 }
                 q
             };

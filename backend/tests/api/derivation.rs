@@ -477,6 +477,24 @@ async fn residence_established_then_revoked(dialect: Dialect) {
         .await
         .expect(200);
     assert_eq!(listed["total"], 3, "two neighbours' and the citizen's");
+    // The dashboard follows the decision on the request it made by the request's challenge.
+    let followed = app
+        .get(
+            &format!("/decisions?challenge={challenge}"),
+            Some(&world.gov.token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(followed["total"], 1, "{followed:#}");
+    assert_eq!(followed["decisions"][0]["id"], decision["id"]);
+    let unknown = app
+        .get(
+            "/decisions?challenge=no-such-challenge",
+            Some(&world.gov.token),
+        )
+        .await
+        .expect(200);
+    assert_eq!(unknown["total"], 0, "{unknown:#}");
     app.get("/decisions", Some(&citizen.token))
         .await
         .expect_problem(403, "forbidden");
