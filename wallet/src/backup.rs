@@ -27,7 +27,7 @@ use crate::records::TABLES;
 use crate::store::{
     FORMAT_VERSION, Header, HeaderError, Wallet, WalletError, decode_b64, is_empty, open_row,
 };
-use crate::vault::{self, Key, VaultError};
+use crate::vault::{self, KdfParams, Key, VaultError};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand_core::CryptoRngCore;
@@ -109,6 +109,10 @@ impl<S: Storage> Wallet<S> {
         let data_key = file.header.unwrap_with_passphrase(passphrase)?;
         let mut writes = vec![file.header.write()];
         writes.extend(file.open(&data_key)?);
+        // Another writer may have filled the storage while the key was derived.
+        if !is_empty(&storage).await? {
+            return Err(WalletError::AlreadyExists);
+        }
         storage.commit(writes).await?;
         Ok(Wallet {
             storage,
@@ -116,6 +120,13 @@ impl<S: Storage> Wallet<S> {
             data_key,
         })
     }
+}
+
+/// The Argon2id cost a backup's header asks for, read (and its checksum checked) without
+/// deriving anything: a front end with less memory than a native program can refuse a costly
+/// one before starting.
+pub fn kdf_params(backup: &[u8]) -> Result<KdfParams, WalletError> {
+    Ok(BackupFile::parse(backup)?.header.kdf_params)
 }
 
 impl BackupFile {
@@ -219,4 +230,35 @@ impl BackupFile {
 
 fn body_aad(bound: &[u8]) -> Vec<u8> {
     vault::aad("backup-body", &[bound])
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::memory::MemoryStorage;
+    use crate::store::kdf_params_of;
+    use chrono::Utc;
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    #[tokio::test]
+    async fn the_cost_of_a_wallet_or_backup_is_read_without_deriving() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let params = KdfParams::INSECURE_FAST;
+        let wallet = Wallet::create(MemoryStorage::new(), "pass", params, &mut rng, Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(kdf_params_of(wallet.storage()).await.unwrap(), params);
+        let file = wallet.backup(&mut rng).await.unwrap();
+        assert_eq!(kdf_params(&file).unwrap(), params);
+        assert_eq!(kdf_params(b"not a backup").unwrap_err().code(), "invalid");
+        assert_eq!(
+            kdf_params_of(&MemoryStorage::new())
+                .await
+                .unwrap_err()
+                .code(),
+            "no_wallet"
+        );
+    }
 }

@@ -31,6 +31,10 @@ pub enum ClientError {
     Unexpected { what: String, reason: String },
     #[error("signing failed: {0}")]
     Signing(String),
+    /// The service answered with a redirect, which the wallet never follows: the credentials
+    /// and tokens it sends are for this service alone.
+    #[error("the service answered {what} with a redirect, which the wallet does not follow")]
+    Redirect { what: String },
 }
 
 impl ClientError {
@@ -104,6 +108,9 @@ impl<'a, T: Transport> Service<'a, T> {
         };
         if (200..300).contains(&response.status) {
             return parsed.map_err(|reason| ClientError::Unexpected { what, reason });
+        }
+        if (300..400).contains(&response.status) {
+            return Err(ClientError::Redirect { what });
         }
         match parsed {
             Ok(body) if body.get("code").is_some_and(Value::is_string) => {

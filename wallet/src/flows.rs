@@ -79,12 +79,14 @@ impl FlowError {
     /// A stable code for front ends to translate: `wrong_passphrase`, `no_wallet`, `exists`,
     /// `not_found`, `invalid`, `refused`, `request_closed`, `not_accredited`,
     /// `not_anchored_yet`, `bad_receipt`, `service` (the service answered with a problem, or
-    /// with something unexpected), `network` (no answer), `storage`, `signing`.
+    /// with something unexpected), `redirect` (the service answered with a redirect),
+    /// `network` (no answer), `storage`, `signing`.
     pub fn code(&self) -> &'static str {
         match self {
             FlowError::Wallet(e) => e.code(),
             FlowError::Identity(e) => e.code(),
             FlowError::Service(ClientError::Transport(_)) => "network",
+            FlowError::Service(ClientError::Redirect { .. }) => "redirect",
             FlowError::Service(ClientError::Signing(_)) | FlowError::Signing(_) => "signing",
             FlowError::Service(_) => "service",
             FlowError::NotFound { .. } => "not_found",
@@ -178,6 +180,47 @@ pub struct PresentationAsk {
     pub fact_type: String,
     pub expires: String,
     pub submit: String,
+}
+
+/// What the consent screen showed of a [`PresentationAsk`]: who asks and under which policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    pub verifier: String,
+    pub policy: String,
+    pub policy_version: String,
+}
+
+impl PresentationAsk {
+    /// Consent holds only for what was shown: the same verifier and policy version, and the
+    /// credentials the screen listed (named, never "whatever is valid now"). Nothing is sent
+    /// otherwise.
+    pub fn check_consent(&self, shown: &Shown, chosen: &[String]) -> Result<(), FlowError> {
+        let changed = |what: &str, then: &str, now: &str| {
+            Err(FlowError::Invalid(format!(
+                "the request changed after it was shown: its {what} was {then:?} and is now \
+                 {now:?}; nothing was sent, look at it again"
+            )))
+        };
+        if self.verifier != shown.verifier {
+            return changed("verifier", &shown.verifier, &self.verifier);
+        }
+        if self.policy != shown.policy {
+            return changed("policy", &shown.policy, &self.policy);
+        }
+        if self.policy_version != shown.policy_version {
+            return changed(
+                "policy version",
+                &shown.policy_version,
+                &self.policy_version,
+            );
+        }
+        if chosen.is_empty() {
+            return Err(FlowError::Invalid(
+                "no credential was chosen to present: nothing was sent".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// What came of a presentation.
@@ -1324,6 +1367,7 @@ pub fn encode_segment(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::expect_used)]
     use super::*;
 
     #[test]
@@ -1368,6 +1412,13 @@ mod tests {
             ),
             (ClientError::Signing("no".into()).into(), "signing"),
             (
+                ClientError::Redirect {
+                    what: "GET /policies".into(),
+                }
+                .into(),
+                "redirect",
+            ),
+            (
                 FlowError::NotFound {
                     what: "credential",
                     id: "c".into(),
@@ -1386,6 +1437,60 @@ mod tests {
         for (error, code) in cases {
             assert_eq!(error.code(), code, "{error}");
         }
+    }
+
+    #[test]
+    fn consent_holds_only_for_what_was_shown() {
+        let ask = PresentationAsk {
+            challenge: "c".into(),
+            domain: "did:web:v".into(),
+            verifier: "did:web:v".into(),
+            policy: "residence".into(),
+            policy_version: "2".into(),
+            policy_title: "Residence".into(),
+            policy_owner: "Town".into(),
+            fact_type: "Residence".into(),
+            expires: "2030-01-01T00:00:00Z".into(),
+            submit: "https://x/presentation-requests/c/presentations".into(),
+        };
+        let shown = Shown {
+            verifier: "did:web:v".into(),
+            policy: "residence".into(),
+            policy_version: "2".into(),
+        };
+        let ids = ["urn:uuid:1".to_owned()];
+        let check = |shown: Shown, chosen: &[String], expected: Option<&str>| {
+            let result = ask.check_consent(&shown, chosen).map_err(|e| e.to_string());
+            match expected {
+                None => assert_eq!(result, Ok(()), "{shown:?}"),
+                Some(part) => {
+                    let message = result.expect_err("refused");
+                    assert!(message.contains(part), "{shown:?}: {message}");
+                }
+            }
+        };
+        check(shown.clone(), &ids, None);
+        let other = |f: fn(&mut Shown)| {
+            let mut s = shown.clone();
+            f(&mut s);
+            s
+        };
+        check(
+            other(|s| s.verifier = "did:web:w".into()),
+            &ids,
+            Some("verifier"),
+        );
+        check(
+            other(|s| s.policy = "other".into()),
+            &ids,
+            Some("its policy was"),
+        );
+        check(
+            other(|s| s.policy_version = "1".into()),
+            &ids,
+            Some("policy version"),
+        );
+        check(shown.clone(), &[], Some("no credential was chosen"));
     }
 
     #[test]

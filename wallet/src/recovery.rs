@@ -126,6 +126,11 @@ impl<S: Storage> Wallet<S> {
         };
         let header = header.with_passphrase(&data_key, new_passphrase, params, rng)?;
         writes.insert(0, header.write());
+        // Restoring a backup: another writer may have filled the storage while the key was
+        // derived.
+        if backup.is_some() && !is_empty(&storage).await? {
+            return Err(WalletError::AlreadyExists);
+        }
         storage.commit(writes).await?;
         Ok(Wallet {
             storage,

@@ -140,6 +140,11 @@ impl<S: Storage> Wallet<S> {
             recovery: None,
         }
         .with_passphrase(&data_key, passphrase, params, rng)?;
+        // The derivation takes a while: another writer (a second tab) may have created a
+        // wallet meanwhile, and two headers would leave rows no key opens.
+        if !is_empty(&storage).await? {
+            return Err(WalletError::AlreadyExists);
+        }
         storage.commit(vec![header.write()]).await?;
         Ok(Wallet {
             storage,
@@ -326,6 +331,12 @@ impl Batch {
     pub fn is_empty(&self) -> bool {
         self.writes.is_empty()
     }
+}
+
+/// The Argon2id cost the wallet in `storage` asks for, read from its header without deriving
+/// anything (see [`crate::backup::kdf_params`]).
+pub async fn kdf_params_of(storage: &impl Storage) -> Result<KdfParams, WalletError> {
+    Ok(Header::load(storage).await?.kdf_params)
 }
 
 /// Whether the storage holds nothing a wallet would write: no header, no record.

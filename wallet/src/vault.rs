@@ -145,15 +145,28 @@ pub enum VaultError {
 /// Derives the key that wraps the data key from the passphrase. The passphrase is taken in
 /// Unicode NFC, so it opens the wallet however the keyboard composed its accents.
 pub fn derive_key(passphrase: &str, salt: &[u8], params: KdfParams) -> Result<Key, VaultError> {
+    let argon_params = params.argon2()?;
+    // Reserved fallibly: where memory is scarce (a browser's WebAssembly), a cost too high
+    // for this device is an error, never an abort that takes the wallet down with it.
+    let mut memory = Vec::new();
+    memory
+        .try_reserve_exact(argon_params.block_count())
+        .map_err(|_| {
+            VaultError::KdfParams(format!(
+                "{} KiB of memory is more than this device can give",
+                params.memory_kib
+            ))
+        })?;
+    memory.resize(argon_params.block_count(), argon2::Block::default());
     let argon = argon2::Argon2::new(
         argon2::Algorithm::Argon2id,
         argon2::Version::V0x13,
-        params.argon2()?,
+        argon_params,
     );
     let normalized = Zeroizing::new(passphrase.nfc().collect::<String>());
     let mut key = Key([0; KEY_LEN]);
     argon
-        .hash_password_into(normalized.as_bytes(), salt, &mut key.0)
+        .hash_password_into_with_memory(normalized.as_bytes(), salt, &mut key.0, &mut memory)
         .map_err(|e| VaultError::KdfParams(e.to_string()))?;
     Ok(key)
 }
