@@ -4,8 +4,14 @@
 //
 // The wasm module calls get/list/commit (see web/wallet-wasm/src/browser.rs); pages call
 // destroy() only through WebWallet.erase().
+//
+// When another tab deletes the database (it erased the wallet), this store is dead: it never
+// reopens (that would silently create an empty database under a page that still shows the old
+// wallet); every later call fails with a failure of code "reload".
 
 const ROWS = "rows";
+/** How long destroy() waits for other tabs to close the database before it gives up. */
+const DESTROY_TIMEOUT_MS = 10_000;
 
 function request(req) {
   return new Promise((resolve, reject) => {
@@ -14,25 +20,40 @@ function request(req) {
   });
 }
 
+function failure(code, message) {
+  return Object.assign(new Error(message), { name: "WalletFailure", code });
+}
+
 export class IdbStore {
   constructor(dbName) {
     this.dbName = dbName;
-    this.db = null;
+    this.opening = null; // Promise<IDBDatabase>, memoised
+    this.dead = false;
   }
 
-  async open() {
-    if (this.db) return this.db;
-    const req = indexedDB.open(this.dbName, 1);
-    req.onupgradeneeded = () => {
-      req.result.createObjectStore(ROWS);
-    };
-    this.db = await request(req);
-    // Another tab deleting the database (erase) must not be blocked by this connection.
-    this.db.onversionchange = () => {
-      this.db.close();
-      this.db = null;
-    };
-    return this.db;
+  open() {
+    if (this.dead) {
+      return Promise.reject(failure("reload", "the wallet was erased or changed in another tab: reload the page"));
+    }
+    if (!this.opening) {
+      const req = indexedDB.open(this.dbName, 1);
+      req.onupgradeneeded = () => {
+        req.result.createObjectStore(ROWS);
+      };
+      this.opening = request(req).then((db) => {
+        // Another tab deleting the database (erase) must not be blocked by this connection,
+        // and this page must not carry on with a wallet that is gone.
+        db.onversionchange = () => {
+          db.close();
+          this.dead = true;
+        };
+        return db;
+      });
+      this.opening.catch(() => {
+        this.opening = null; // a failed open may be tried again
+      });
+    }
+    return this.opening;
   }
 
   async get(table, key) {
@@ -82,16 +103,38 @@ export class IdbStore {
     return done;
   }
 
+  /** Deletes the database; resolves only once it is gone (other tabs closed theirs). */
   async destroy() {
-    if (this.db) {
-      this.db.close();
-      this.db = null;
+    const opening = this.opening;
+    this.opening = null;
+    this.dead = true;
+    if (opening) {
+      try {
+        (await opening).close();
+      } catch {
+        // it never opened: nothing to close
+      }
     }
     const req = indexedDB.deleteDatabase(this.dbName);
     await new Promise((resolve, reject) => {
-      req.onsuccess = () => resolve();
-      req.onerror = () => reject(req.error);
-      req.onblocked = () => resolve(); // deleted once the other tabs close their connections
+      let timer = null;
+      req.onsuccess = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      req.onerror = () => {
+        clearTimeout(timer);
+        reject(req.error);
+      };
+      // Blocked: another tab still holds the database open. Deletion goes on once it closes
+      // it; this waits for that, within limits, and never reports success before.
+      req.onblocked = () => {
+        timer = timer ||
+          setTimeout(
+            () => reject(failure("storage", "the wallet is still open in another tab: close it, then erase again")),
+            DESTROY_TIMEOUT_MS,
+          );
+      };
     });
   }
 }

@@ -79,7 +79,7 @@ export class Session {
 
   async create(passphrase, label) {
     const store = await this.store();
-    const wallet = await WebWallet.create(store, { passphrase, label, service: location.origin, fastKdf: fastKdf() });
+    const wallet = await WebWallet.create(store, { label, service: location.origin, fastKdf: fastKdf() }, passphrase);
     await this.adopt(wallet, label);
   }
 

@@ -9,6 +9,7 @@
 //!   table, key}, …]` all or nothing (one IndexedDB read-write transaction);
 //! - `destroy()` deletes everything (the database).
 
+use crate::failure::Failure;
 use chrono::{DateTime, Utc};
 use corroborate_wallet::client::MAX_BODY;
 use corroborate_wallet::platform::{
@@ -16,6 +17,7 @@ use corroborate_wallet::platform::{
     Write,
 };
 use js_sys::{Array, Object, Promise, Reflect, Uint8Array};
+use std::cell::Cell;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -106,9 +108,14 @@ impl Storage for BrowserStorage {
     }
 
     async fn commit(&self, writes: Vec<Write>) -> Result<(), StorageError> {
+        randomness().map_err(|f| StorageError(f.message))?;
         let array = Array::new();
         for write in &writes {
-            array.push(&write_object(write).map_err(|e| StorageError(describe(&e)))?.into());
+            array.push(
+                &write_object(write)
+                    .map_err(|e| StorageError(describe(&e)))?
+                    .into(),
+            );
         }
         settle(self.0.commit_writes(&array))
             .await
@@ -151,6 +158,7 @@ impl Transport for FetchTransport {
             reason,
         };
         let js = |e: JsValue| failed(describe(&e));
+        randomness().map_err(|f| failed(f.message))?;
         let init = web_sys::RequestInit::new();
         init.set_method(&request.method.to_string());
         init.set_redirect(web_sys::RequestRedirect::Manual);
@@ -178,9 +186,13 @@ impl Transport for FetchTransport {
             .dyn_into()
             .map_err(|_| failed("fetch gave something that is not a Response".into()))?;
         if response.type_() == web_sys::ResponseType::Opaqueredirect {
-            return Err(failed(
-                "the service answered with a redirect, which the wallet does not follow".into(),
-            ));
+            // The browser hides a redirect's status and target; any 3xx tells the core it was
+            // one (`ClientError::Redirect`, code `redirect`), and nothing is followed.
+            return Ok(HttpResponse {
+                status: 300,
+                content_type: None,
+                body: Vec::new(),
+            });
         }
         let status = response.status();
         let content_type = response.headers().get("Content-Type").ok().flatten();
@@ -236,14 +248,34 @@ impl Clock for JsClock {
 }
 
 /// `crypto.getRandomValues`, through `getrandom`.
+///
+/// The core's entropy cannot fail, and throwing here would unwind no Rust frame (the wallet's
+/// borrow would stay taken for good). So a failure zeroes the bytes and marks the module: from
+/// then on nothing made here leaves it — every storage commit, every request and every
+/// Promise of `WebWallet` fails with code `signing` ([`randomness`]) until the page reloads.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct JsEntropy;
 
+thread_local! {
+    static NO_RANDOMNESS: Cell<bool> = const { Cell::new(false) };
+}
+
 impl Entropy for JsEntropy {
     fn fill(&self, dest: &mut [u8]) {
-        if let Err(e) = getrandom::getrandom(dest) {
-            // Without randomness keys would be guessable: stop here, as the native wallet does.
-            wasm_bindgen::throw_str(&format!("no secure randomness in this browser: {e}"));
+        if getrandom::getrandom(dest).is_err() {
+            dest.fill(0);
+            NO_RANDOMNESS.with(|failed| failed.set(true));
         }
     }
+}
+
+/// Whether secure randomness never failed here; see [`JsEntropy`].
+pub fn randomness() -> Result<(), Failure> {
+    if NO_RANDOMNESS.with(Cell::get) {
+        return Err(Failure::new(
+            "signing",
+            "this browser gave no secure randomness: nothing was kept or sent; reload the page",
+        ));
+    }
+    Ok(())
 }

@@ -4,9 +4,12 @@
 //! drives [`Agent`] or [`Wallet`], and shapes the answer.
 //!
 //! Every asynchronous method returns a Promise and borrows the open wallet while it runs. The
-//! two that change the wallet itself (`changePassphrase`, `erase`) need it alone: started while
-//! another call runs, they fail (code `storage`) rather than wait; so does a call started while
-//! one of them runs.
+//! ones that change the wallet itself (`changePassphrase`, `splitRecovery`, `erase`) need it
+//! alone: started while another call runs, they fail (code `busy`) rather than wait; so does a
+//! call started while one of them runs. A locked or erased wallet fails with code `locked`.
+//!
+//! Nothing here panics or throws while a borrow is held: a JavaScript exception unwinds no Rust
+//! frame, so the borrow would stay taken and every later call would fail as busy.
 
 // A borrow held across an await is the point: it is how a call keeps the wallet while the
 // browser runs other tasks; conflicting calls get a failure from `try_borrow`, never a panic.
@@ -16,7 +19,7 @@ use crate::browser::{BrowserStorage, FetchTransport, JsClock, JsEntropy, JsStore
 use crate::failure::Failure;
 use crate::shape::{self, camel};
 use corroborate_wallet::client::check_service_url;
-use corroborate_wallet::flows::{Agent, Ask, Env, Target, disagreements};
+use corroborate_wallet::flows::{Agent, Ask, Env, Shown, Target, disagreements};
 use corroborate_wallet::identity;
 use corroborate_wallet::platform::{Clock, EntropyRng, Storage};
 use corroborate_wallet::records::{
@@ -24,7 +27,7 @@ use corroborate_wallet::records::{
     RequestRecord, SettingsRecord,
 };
 use corroborate_wallet::resolve::Offline;
-use corroborate_wallet::store::{HEADER_KEY, KdfParams, META_TABLE, Wallet};
+use corroborate_wallet::store::{HEADER_KEY, KdfParams, META_TABLE, Wallet, kdf_params_of};
 use js_sys::{Promise, Uint8Array};
 use serde::Deserialize;
 use serde::Serialize;
@@ -76,16 +79,31 @@ fn env() -> WebEnv {
 
 fn busy() -> Failure {
     Failure::new(
-        "storage",
+        "busy",
         "another operation on this wallet is still running; try again when it is done",
     )
 }
 
 fn locked() -> Failure {
-    Failure::new(
-        "no_wallet",
-        "this wallet is locked or erased: open it again",
-    )
+    Failure::new("locked", "this wallet is locked or erased: open it again")
+}
+
+/// The most memory a key derivation may ask for here, in KiB (1 GiB): a WebAssembly module has
+/// at most 4 GiB in all, and browsers give far less on a phone. The native wallet allows 4 GiB.
+pub const MAX_BROWSER_KDF_KIB: u32 = 1024 * 1024;
+
+/// Refuses, before deriving anything, a cost read from an untrusted header (a backup file, a
+/// store) that a browser cannot pay.
+pub fn within_browser_limits(params: KdfParams, what: &str) -> Result<(), Failure> {
+    if params.memory_kib > MAX_BROWSER_KDF_KIB {
+        return Err(Failure::invalid(format!(
+            "{what} asks for {} MiB of memory to derive its key, more than a browser gives \
+             (at most {} MiB): open it with the corroborate-wallet program instead",
+            params.memory_kib / 1024,
+            MAX_BROWSER_KDF_KIB / 1024
+        )));
+    }
+    Ok(())
 }
 
 fn read(state: &RefCell<Option<State>>) -> Result<Ref<'_, State>, Failure> {
@@ -117,6 +135,21 @@ fn from_js(value: &JsValue) -> Result<Value, Failure> {
     };
     corroborate_verifier::json::parse_str(&text, &Default::default())
         .map_err(|e| Failure::invalid(format!("not acceptable JSON: {e}")))
+}
+
+/// A list of ids: an array of strings, nothing else (not null, not a single id).
+fn ids(value: &JsValue) -> Result<Vec<String>, Failure> {
+    let refused = || Failure::invalid("the credentials to present must be a list of their ids");
+    match from_js(value)? {
+        Value::Array(items) => items
+            .into_iter()
+            .map(|item| match item {
+                Value::String(id) => Ok(id),
+                _ => Err(refused()),
+            })
+            .collect(),
+        _ => Err(refused()),
+    }
 }
 
 fn options<T: for<'de> Deserialize<'de>>(value: &JsValue, what: &str) -> Result<T, Failure> {
@@ -153,20 +186,35 @@ fn kdf(fast: bool) -> KdfParams {
     }
 }
 
+/// The job as a Promise. Without secure randomness nothing it made leaves (see
+/// [`crate::browser::JsEntropy`]): neither before nor after it ran.
 fn promise(job: impl Future<Output = Result<JsValue, Failure>> + 'static) -> Promise {
-    future_to_promise(async move { job.await.map_err(JsValue::from) })
+    future_to_promise(async move {
+        crate::browser::randomness()?;
+        let result = job.await;
+        crate::browser::randomness()?;
+        result.map_err(JsValue::from)
+    })
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct CreateOptions {
-    passphrase: String,
     #[serde(default)]
     label: Option<String>,
     #[serde(default)]
     service: Option<String>,
     #[serde(default)]
     fast_kdf: bool,
+}
+
+/// What the consent screen showed (`presentShow`'s `ask`; other members are ignored).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ShownOptions {
+    verifier: String,
+    policy: String,
+    policy_version: String,
 }
 
 #[derive(Deserialize)]
@@ -259,13 +307,15 @@ impl WebWallet {
         })
     }
 
-    /// Creates a wallet in an empty `store` with a first identity:
-    /// `{passphrase, label = "me", service = the page's origin, fastKdf = false}`.
+    /// Creates a wallet in an empty `store` with a first identity, protected by `passphrase`:
+    /// `options` = `{label = "me", service = the page's origin, fastKdf = false}`. The
+    /// passphrase is its own argument so it never goes through JSON; it is wiped after use.
+    /// Fails with code `exists` if the store holds a wallet, also one written meanwhile.
     /// → `Promise<WebWallet>`
-    pub fn create(store: JsStore, options: JsValue) -> Promise {
+    pub fn create(store: JsStore, options: JsValue, passphrase: String) -> Promise {
+        let passphrase = Zeroizing::new(passphrase);
         promise(async move {
             let options: CreateOptions = self::options(&options, "the wallet's options")?;
-            let passphrase = Zeroizing::new(options.passphrase);
             let service = service_url(options.service, None)?;
             let env = env();
             let mut rng = EntropyRng(&env.entropy);
@@ -290,9 +340,11 @@ impl WebWallet {
     /// Opens the wallet in `store`; `service` overrides the one it was set up with.
     /// → `Promise<WebWallet>`; a wrong passphrase fails with code `wrong_passphrase`.
     pub fn open(store: JsStore, passphrase: String, service: Option<String>) -> Promise {
+        let passphrase = Zeroizing::new(passphrase);
         promise(async move {
-            let passphrase = Zeroizing::new(passphrase);
-            let wallet = Wallet::open(BrowserStorage(store), &passphrase).await?;
+            let storage = BrowserStorage(store);
+            within_browser_limits(kdf_params_of(&storage).await?, "this wallet")?;
+            let wallet = Wallet::open(storage, &passphrase).await?;
             opened(wallet, env(), service).await
         })
     }
@@ -304,10 +356,14 @@ impl WebWallet {
         passphrase: String,
         service: Option<String>,
     ) -> Promise {
+        let passphrase = Zeroizing::new(passphrase);
         promise(async move {
-            let passphrase = Zeroizing::new(passphrase);
-            let wallet =
-                Wallet::restore(BrowserStorage(store), &backup.to_vec(), &passphrase).await?;
+            let backup = backup.to_vec();
+            within_browser_limits(
+                corroborate_wallet::backup::kdf_params(&backup)?,
+                "this backup",
+            )?;
+            let wallet = Wallet::restore(BrowserStorage(store), &backup, &passphrase).await?;
             opened(wallet, env(), service).await
         })
     }
@@ -322,8 +378,8 @@ impl WebWallet {
         service: Option<String>,
         fast_kdf: Option<bool>,
     ) -> Promise {
+        let passphrase = Zeroizing::new(new_passphrase);
         promise(async move {
-            let passphrase = Zeroizing::new(new_passphrase);
             let backup = backup.map(|b| b.to_vec());
             let env = env();
             let wallet = Wallet::recover(
@@ -632,23 +688,35 @@ impl WebWallet {
         })
     }
 
-    /// Presents, after consent: every valid credential the policy needs, or only
-    /// `credentialIds`. → `{record, decision, status}` (`record` as in `log()`, `decision` as
-    /// the service returned it, `status` the status credential kept, or null)
+    /// Presents, after consent, exactly what the consent screen showed: `credentialIds` (the
+    /// ids it listed and the person kept, never null) to `shown.verifier` under
+    /// `shown.policy` `shown.policyVersion` (`presentShow`'s `ask`). If the request or its
+    /// policy changed since, nothing is sent (code `invalid`). → `{record, decision, status}`
+    /// (`record` as in `log()`, `decision` as the service returned it, `status` the status
+    /// credential kept, or null)
     #[wasm_bindgen(js_name = presentSend)]
     pub fn present_send(
         &self,
         challenge: String,
-        credential_ids: Option<Vec<String>>,
+        credential_ids: JsValue,
+        shown: JsValue,
         who: Option<String>,
     ) -> Promise {
+        let chosen = ids(&credential_ids);
+        let shown = options::<ShownOptions>(&shown, "what the consent screen showed");
         self.act(move |s| {
             Box::pin(async move {
+                let (chosen, shown) = (chosen?, shown?);
+                let shown = Shown {
+                    verifier: shown.verifier,
+                    policy: shown.policy,
+                    policy_version: shown.policy_version,
+                };
                 let me = s.me(who.as_deref()).await?;
                 let agent = s.agent();
                 let ask = agent.presentation_request(&challenge).await?;
+                ask.check_consent(&shown, &chosen)?;
                 let policy = agent.policy(&ask).await?;
-                let chosen = credential_ids.unwrap_or_default();
                 let selection = agent.selection(&me, &policy, &chosen).await?;
                 let presented = agent.present(&me, &ask, &selection).await?;
                 to_js(&json!({
@@ -902,4 +970,33 @@ async fn held(
                 format!("this wallet holds no credential {credential}"),
             )
         })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn a_cost_a_browser_cannot_pay_is_refused_before_deriving() {
+        let check = |memory_kib: u32| {
+            within_browser_limits(
+                KdfParams {
+                    memory_kib,
+                    ..KdfParams::STRONG
+                },
+                "this backup",
+            )
+            .map_err(|f| (f.code, f.message))
+        };
+        assert_eq!(check(KdfParams::STRONG.memory_kib), Ok(()));
+        assert_eq!(check(MAX_BROWSER_KDF_KIB), Ok(()));
+        let (code, message) = check(MAX_BROWSER_KDF_KIB + 1).expect_err("refused");
+        assert_eq!(code, "invalid");
+        assert!(
+            message.contains("this backup asks for 1024 MiB"),
+            "{message}"
+        );
+        assert!(check(4 * 1024 * 1024).is_err());
+    }
 }

@@ -8,6 +8,30 @@ import { continueToPending } from "../app.js";
 import { kdfProgress, newPassphraseFields } from "../passphrase.js";
 import { nextPaint, refreshIdentities, setActingAs, state } from "../state.js";
 
+// One wallet creation at a time in this page: a double Enter or a second form must not start
+// another before the first is done (core.js also locks across tabs).
+let inFlight = false;
+
+/**
+ * Runs a submit of `form` unless one is already running: the form is disabled synchronously,
+ * before anything awaits, and enabled again when it fails.
+ */
+async function submitOnce(form, job) {
+  if (inFlight) return;
+  inFlight = true;
+  const fieldset = form.elements;
+  const disabled = [...fieldset].filter((e) => !e.disabled);
+  disabled.forEach((e) => (e.disabled = true));
+  form.setAttribute("aria-busy", "true");
+  try {
+    await job();
+  } finally {
+    inFlight = false;
+    form.removeAttribute("aria-busy");
+    disabled.forEach((e) => (e.disabled = false));
+  }
+}
+
 export function render() {
   if (state.wallet && state.justCreated) return el("section", { dataset: { testid: "first-run" } }, el("h1", {}, t("firstRun.title")), doneView());
   const panel = el("div", {});
@@ -69,23 +93,29 @@ function createForm() {
     errors,
     el("div", { class: "actions" }, submit),
   );
-  form.addEventListener("submit", async (event) => {
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
     showError(errors, null);
+    let secret;
     try {
-      const secret = passphrase.value();
-      progress.show();
-      await nextPaint();
-      const wallet = await busy(
-        submit,
-        state.core.WebWallet.create(state.store, { passphrase: secret, label: label.value.trim() || "me", service: location.origin }),
-      );
-      progress.hide();
-      await opened(wallet, form.parentElement);
+      secret = passphrase.value();
     } catch (failure) {
-      progress.hide();
       showError(errors, failure);
+      return;
     }
+    const name = label.value.trim() || "me";
+    submitOnce(form, async () => {
+      try {
+        progress.show();
+        await nextPaint();
+        const wallet = await busy(submit, state.core.WebWallet.create(state.store, { label: name, service: location.origin }, secret));
+        progress.hide();
+        await opened(wallet, form.parentElement);
+      } catch (failure) {
+        progress.hide();
+        showError(errors, failure);
+      }
+    });
   });
   return form;
 }
@@ -107,21 +137,25 @@ function restoreForm() {
     errors,
     el("div", { class: "actions" }, submit),
   );
-  form.addEventListener("submit", async (event) => {
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
     showError(errors, null);
-    try {
-      if (!file.files[0]) throw { code: "invalid", message: t("firstRun.chooseFile") };
-      const bytes = await readFile(file.files[0], "bytes");
-      progress.show();
-      await nextPaint();
-      const wallet = await busy(submit, state.core.WebWallet.restore(state.store, bytes, pass.value, location.origin));
-      progress.hide();
-      await opened(wallet, form.parentElement);
-    } catch (failure) {
-      progress.hide();
-      showError(errors, failure);
-    }
+    const chosen = file.files[0];
+    const secret = pass.value;
+    submitOnce(form, async () => {
+      try {
+        if (!chosen) throw { code: "invalid", message: t("firstRun.chooseFile") };
+        const bytes = await readFile(chosen, "bytes");
+        progress.show();
+        await nextPaint();
+        const wallet = await busy(submit, state.core.WebWallet.restore(state.store, bytes, secret, location.origin));
+        progress.hide();
+        await opened(wallet, form.parentElement);
+      } catch (failure) {
+        progress.hide();
+        showError(errors, failure);
+      }
+    });
   });
   return form;
 }
@@ -145,23 +179,32 @@ function recoverForm() {
     errors,
     el("div", { class: "actions" }, submit),
   );
-  form.addEventListener("submit", async (event) => {
+  form.addEventListener("submit", (event) => {
     event.preventDefault();
     showError(errors, null);
+    let secret;
     try {
       if (!file.files[0]) throw { code: "invalid", message: t("firstRun.chooseFile") };
-      const secret = passphrase.value();
-      const lines = shares.value.split(/\s+/).map((s) => s.trim()).filter(Boolean);
-      const bytes = await readFile(file.files[0], "bytes");
-      progress.show();
-      await nextPaint();
-      const wallet = await busy(submit, state.core.WebWallet.recover(state.store, bytes, lines, secret, location.origin));
-      progress.hide();
-      await opened(wallet, form.parentElement);
+      secret = passphrase.value();
     } catch (failure) {
-      progress.hide();
       showError(errors, failure);
+      return;
     }
+    const chosen = file.files[0];
+    const lines = shares.value.split(/\s+/).map((s) => s.trim()).filter(Boolean);
+    submitOnce(form, async () => {
+      try {
+        const bytes = await readFile(chosen, "bytes");
+        progress.show();
+        await nextPaint();
+        const wallet = await busy(submit, state.core.WebWallet.recover(state.store, bytes, lines, secret, location.origin));
+        progress.hide();
+        await opened(wallet, form.parentElement);
+      } catch (failure) {
+        progress.hide();
+        showError(errors, failure);
+      }
+    });
   });
   return form;
 }

@@ -51,7 +51,12 @@ export async function render({ param, go }) {
       return;
     }
     try {
-      const sent = await busy(consent, w.presentSend(challenge, chosen.length === boxes.length ? null : chosen, actingAs()));
+      // Exactly what this screen listed and the person kept, for the verifier and policy it
+      // named: the core sends nothing if the request changed since.
+      const sent = await busy(
+        consent,
+        w.presentSend(challenge, chosen, { verifier: ask.verifier, policy: ask.policy, policyVersion: ask.policyVersion }, actingAs()),
+      );
       screen.replaceChildren(outcomeView(sent, ask));
       const heading = screen.querySelector("h1");
       heading.setAttribute("tabindex", "-1");
