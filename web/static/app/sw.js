@@ -71,17 +71,29 @@ async function fetchPinnedRelease() {
   return { manifest, bytes, sig };
 }
 
+// Both pins name the cache: a worker with other pins (another key, another release) never
+// touches this worker's cache, not even when its own install fails and cleans up.
+const CACHE_SUFFIX = `:${RELEASE_PUBLIC_KEY}:${RELEASE_MANIFEST_SHA256}`;
+
 function cacheName(version) {
-  return `${CACHE_PREFIX}${version}:${RELEASE_MANIFEST_SHA256}`;
+  return `${CACHE_PREFIX}${version}${CACHE_SUFFIX}`;
 }
 
 async function ownCache() {
-  const name = (await caches.keys()).find((k) => k.endsWith(`:${RELEASE_MANIFEST_SHA256}`));
+  const name = (await caches.keys()).find((k) => k.startsWith(CACHE_PREFIX) && k.endsWith(CACHE_SUFFIX));
   return name ? caches.open(name) : null;
 }
 
 async function install() {
   const { manifest, bytes, sig } = await fetchPinnedRelease();
+  const name = cacheName(manifest.version);
+  // The same pins as a worker installed before (this file changed otherwise): its complete
+  // cache (release.sig is written last) is this release already, and may be the one serving
+  // the app now; it is kept as it is.
+  if (await caches.has(name)) {
+    if (await (await caches.open(name)).match("/release.sig")) return;
+    await caches.delete(name);
+  }
   const paths = Object.keys(manifest.files).filter((p) => CACHED.some((re) => re.test(p)));
   // Everything is fetched and checked before anything is cached: a refused release leaves
   // no trace.
@@ -95,13 +107,13 @@ async function install() {
       return [path, new Response(body, { status: 200, headers })];
     }),
   );
-  const cache = await caches.open(cacheName(manifest.version));
+  const cache = await caches.open(name);
   try {
     for (const [path, response] of checked) await cache.put(path, response);
     await cache.put("/release.json", new Response(bytes, { headers: { "Content-Type": "application/json" } }));
     await cache.put("/release.sig", new Response(sig, { headers: { "Content-Type": "text/plain" } }));
   } catch (error) {
-    await caches.delete(cacheName(manifest.version));
+    await caches.delete(name);
     throw error;
   }
 }
@@ -115,7 +127,7 @@ self.addEventListener("activate", (event) => {
   event.waitUntil(
     (async () => {
       for (const name of await caches.keys()) {
-        if (name.startsWith(CACHE_PREFIX) && !name.endsWith(`:${RELEASE_MANIFEST_SHA256}`)) {
+        if (name.startsWith(CACHE_PREFIX) && !name.endsWith(CACHE_SUFFIX)) {
           await caches.delete(name);
         }
       }

@@ -6,7 +6,11 @@
 // onStatus:
 //   {state: "current", version}   the running release
 //   {state: "ready", version}     a checked new release is active: reload to use it
-//   {state: "refused", reason}    a new release failed the check and stays waiting
+//   {state: "refused", reason}    a new release failed the check and stays waiting (checked
+//                                 again later: a failed check is never taken as final)
+//   {state: "failed", reason}     a new release failed to install (the worker became redundant)
+// When a new worker takes control, every page reloads: modules of the old release must never
+// import screens of the new one.
 // Residual risks (a waiting worker still activates once every page of the old one is closed):
 // docs/threat-model.md, "The web wallet's code".
 
@@ -88,7 +92,19 @@ export async function watchForUpdates(onStatus) {
     scope: SCOPE,
     updateViaCache: "none",
   });
+  // Workers whose check succeeded (they were told to activate), and those being checked now.
   const handled = new WeakSet();
+  const checking = new WeakSet();
+
+  // A new release took over: reload so the whole page comes from it (once; a first install,
+  // with no controller before, needs no reload).
+  let reloading = false;
+  const hadController = Boolean(navigator.serviceWorker.controller);
+  navigator.serviceWorker.addEventListener("controllerchange", () => {
+    if (!hadController || reloading) return;
+    reloading = true;
+    location.reload();
+  });
 
   const reportCurrent = async (worker) => {
     try {
@@ -102,22 +118,34 @@ export async function watchForUpdates(onStatus) {
     const { active, waiting } = registration;
     // Without an active worker there is nothing to check against: the browser activates the
     // first one by itself.
-    if (!waiting || !active || handled.has(waiting)) return;
-    handled.add(waiting);
+    if (!waiting || !active || handled.has(waiting) || checking.has(waiting)) return;
+    checking.add(waiting);
     try {
       const current = await ask(active);
       const version = await checkNewRelease(current, waiting);
+      handled.add(waiting);
       waiting.postMessage({ type: "activate" });
       onStatus({ state: "ready", version });
     } catch (error) {
       onStatus({ state: "refused", reason: error.message });
+    } finally {
+      checking.delete(waiting);
     }
   };
 
   const follow = (worker) => {
     if (!worker) return;
+    let installed = false;
     worker.addEventListener("statechange", () => {
-      if (worker.state === "installed") consider();
+      if (worker.state === "installed") {
+        installed = true;
+        consider();
+      }
+      // Redundant without ever installing: its install failed (a file did not match the signed
+      // release, or the network failed). Replaced later, it is not a failure.
+      if (worker.state === "redundant" && !installed) {
+        onStatus({ state: "failed", reason: "the new version did not install" });
+      }
       // A first install (no earlier release) activates by itself.
       if (worker.state === "activated" && !handled.has(worker)) reportCurrent(worker);
     });
@@ -129,6 +157,13 @@ export async function watchForUpdates(onStatus) {
   await consider();
   // Look for a new release now and then while the app stays open (the browser also looks on
   // each navigation).
-  setInterval(() => registration.update().catch(() => {}), 60 * 60 * 1000);
+  setInterval(
+    () =>
+      registration
+        .update()
+        .catch(() => {})
+        .then(consider),
+    60 * 60 * 1000,
+  );
   return registration;
 }
