@@ -15,6 +15,16 @@
 // The key: a PKCS#8 PEM Ed25519 private key in the file named by CORROBORATE_RELEASE_KEY, else a
 // development key made once in ~/.config/corroborate/release-dev.key.
 //
+// What this gives (docs/threat-model.md, "The web wallet's code"): the wallet's service worker
+// installs a release only if every file matches its hash here, and then serves only those checked
+// bytes, so a file changed on the server without a new sw.js is never served; update.js lets a
+// new worker activate only after checking this signature with the current key. What it cannot:
+// a hostile server can serve another sw.js that calls skipWaiting() and lies about its pins, so
+// the check in update.js only catches accidental or partial deployments; SRI (step 1) covers
+// entry scripts and stylesheets, not dynamically imported modules or the wasm, on the portal and
+// dashboard. The real defence is a check out of band (a browser extension, or a native shell
+// pinning the release key).
+//
 // Usage: node scripts/web-release.mjs --dist web/dist --version 0.1.0+abc1234
 
 import crypto from "node:crypto";
