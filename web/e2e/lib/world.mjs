@@ -21,7 +21,8 @@ export function claims(number) {
 }
 
 export class World {
-  static async create() {
+  /** `neighbours: false` skips establishing the neighbours' own residences (slow, not always needed). */
+  static async create({ neighbours = true } = {}) {
     const world = new World();
     const service = (world.service = await Service.start());
     world.admin = CliWallet.create(service, "admin");
@@ -40,7 +41,7 @@ export class World {
     await world.accredit(world.carrier.did, "carrier", "BE0214596464");
     await world.person(world.neighbour25.did, "household-25");
     await world.person(world.neighbour29.did, "household-29");
-    for (const number of [25, 29]) await world.establishNeighbour(number);
+    if (neighbours) for (const number of [25, 29]) await world.establishNeighbour(number);
     return world;
   }
 
