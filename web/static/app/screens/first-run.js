@@ -104,20 +104,28 @@ function createForm() {
       return;
     }
     const name = label.value.trim() || "me";
-    submitOnce(form, async () => {
-      try {
-        progress.show();
-        await nextPaint();
-        const wallet = await busy(submit, state.core.WebWallet.create(state.store, { label: name, service: location.origin }, secret));
-        progress.hide();
-        await opened(wallet, form.parentElement);
-      } catch (failure) {
-        progress.hide();
-        showError(errors, failure);
-      }
-    });
+    submitOnce(form, () =>
+      openWith({ form, submit, progress, errors }, () => state.core.WebWallet.create(state.store, { label: name, service: location.origin }, secret)),
+    );
   });
   return form;
+}
+
+/**
+ * The end all three first-run forms share: shows the key-derivation progress while `make()`
+ * makes the wallet (create, restore or recover), then opens it, or shows why it failed.
+ */
+async function openWith({ form, submit, progress, errors }, make) {
+  try {
+    progress.show();
+    await nextPaint();
+    const wallet = await busy(submit, make());
+    progress.hide();
+    await opened(wallet, form.parentElement);
+  } catch (failure) {
+    progress.hide();
+    showError(errors, failure);
+  }
 }
 
 function restoreForm() {
@@ -142,20 +150,15 @@ function restoreForm() {
     showError(errors, null);
     const chosen = file.files[0];
     const secret = pass.value;
-    submitOnce(form, async () => {
-      try {
-        if (!chosen) throw { code: "invalid", message: t("firstRun.chooseFile") };
-        const bytes = await readFile(chosen, "bytes");
-        progress.show();
-        await nextPaint();
-        const wallet = await busy(submit, state.core.WebWallet.restore(state.store, bytes, secret, location.origin));
-        progress.hide();
-        await opened(wallet, form.parentElement);
-      } catch (failure) {
-        progress.hide();
-        showError(errors, failure);
-      }
-    });
+    if (!chosen) {
+      showError(errors, { code: "invalid", message: t("firstRun.chooseFile") });
+      return;
+    }
+    submitOnce(form, () =>
+      openWith({ form, submit, progress, errors }, async () =>
+        state.core.WebWallet.restore(state.store, await readFile(chosen, "bytes"), secret, location.origin),
+      ),
+    );
   });
   return form;
 }
@@ -192,19 +195,11 @@ function recoverForm() {
     }
     const chosen = file.files[0];
     const lines = shares.value.split(/\s+/).map((s) => s.trim()).filter(Boolean);
-    submitOnce(form, async () => {
-      try {
-        const bytes = await readFile(chosen, "bytes");
-        progress.show();
-        await nextPaint();
-        const wallet = await busy(submit, state.core.WebWallet.recover(state.store, bytes, lines, secret, location.origin));
-        progress.hide();
-        await opened(wallet, form.parentElement);
-      } catch (failure) {
-        progress.hide();
-        showError(errors, failure);
-      }
-    });
+    submitOnce(form, () =>
+      openWith({ form, submit, progress, errors }, async () =>
+        state.core.WebWallet.recover(state.store, await readFile(chosen, "bytes"), lines, secret, location.origin),
+      ),
+    );
   });
   return form;
 }
