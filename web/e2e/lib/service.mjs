@@ -15,6 +15,8 @@ export const bins = {
   backend: join(target, "debug", "corroborate-backend"),
   wallet: join(target, "debug", "corroborate-wallet"),
 };
+/** The built front ends the service serves: WEB_DIST (as scripts/build-web takes it) or web/dist. */
+export const webDist = process.env.WEB_DIST ? resolve(process.env.WEB_DIST) : join(root, "web", "dist");
 export const PASSPHRASE = "e2e passphrase, not for real use";
 
 export async function freePort() {
@@ -55,7 +57,7 @@ burst = 1000
 batch_size = 1
 poll_interval_ms = 200
 [web]
-dir = ${JSON.stringify(join(root, "web", "dist"))}
+dir = ${JSON.stringify(webDist)}
 ${admins}`;
   }
 
