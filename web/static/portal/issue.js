@@ -22,6 +22,31 @@ export function credentialFileName(credential) {
   return `residence-${id}.json`;
 }
 
+/** Removes the messages showFieldErrors put beside the fields. */
+function clearFieldErrors(inputs) {
+  for (const input of Object.values(inputs)) {
+    input.removeAttribute("aria-invalid");
+    const message = document.getElementById(`${input.id}-error`);
+    if (message) message.remove();
+    const described = (input.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== `${input.id}-error`);
+    if (described.length) input.setAttribute("aria-describedby", described.join(" "));
+    else input.removeAttribute("aria-describedby");
+  }
+}
+
+/** Each field's problems beside it (and read with it, through aria-describedby). */
+function showFieldErrors(inputs, problems) {
+  for (const [name, input] of Object.entries(inputs)) {
+    const mine = problems.filter((problem) => problem.field === name);
+    if (!mine.length) continue;
+    input.setAttribute("aria-invalid", "true");
+    const id = `${input.id}-error`;
+    const message = el("p", { class: "field-error", id, dataset: { testid: "field-error", field: name } }, mine.map((problem) => t(problem.key, problem.params)).join("; "));
+    input.after(message);
+    input.setAttribute("aria-describedby", [input.getAttribute("aria-describedby"), id].filter(Boolean).join(" "));
+  }
+}
+
 export function renderIssue(container, { session, issuer }) {
   clear(container);
   const inputs = {};
@@ -75,11 +100,15 @@ export function renderIssue(container, { session, issuer }) {
     event.preventDefault();
     showError(errors, null);
     clear(result);
-    for (const input of Object.values(inputs)) input.removeAttribute("aria-invalid");
+    clearFieldErrors(inputs);
     const values = Object.fromEntries(Object.entries(inputs).map(([name, input]) => [name, input.value]));
-    const { credential, problems } = buildResidence(values, issuer.did);
+    // A date picker holding an impossible date (31 February) has an empty value: say so.
+    const badDates = Object.entries(inputs)
+      .filter(([, input]) => input.type === "date" && input.validity.badInput)
+      .map(([name]) => name);
+    const { credential, problems } = buildResidence(values, issuer.did, { badDates });
     if (problems.length) {
-      for (const problem of problems) if (inputs[problem.field]) inputs[problem.field].setAttribute("aria-invalid", "true");
+      showFieldErrors(inputs, problems);
       errors.append(
         el(
           "div",
@@ -88,7 +117,8 @@ export function renderIssue(container, { session, issuer }) {
           el("ul", {}, problems.map((problem) => el("li", {}, `${t(`field.${problem.field}`)}: ${t(problem.key, problem.params)}`))),
         ),
       );
-      const first = inputs[problems[0].field];
+      // The first bad field in the order the form shows them.
+      const first = form.querySelector('[aria-invalid="true"]');
       if (first) first.focus();
       return;
     }
