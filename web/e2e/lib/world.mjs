@@ -99,7 +99,8 @@ export class World {
     return request.challenge;
   }
 
-  async establishNeighbour(number) {
+  /** Presents to `challenge` when given (a request the dashboard made), else to the CLI clerk's. */
+  async establishNeighbour(number, challenge = null) {
     const { writeFileSync } = await import("node:fs");
     const { join } = await import("node:path");
     const wallet = this[`neighbour${number}`];
@@ -118,10 +119,11 @@ export class World {
     this.carrier.run("attest", "sign", request.id, "--role", "parcel-carrier", "--since", "2021-10-01", "--yes");
     wallet.run("request", "collect", request.id);
     // A challenge may start with "-": it goes after "--".
-    const presented = JSON.parse(wallet.run("present", "send", "--yes", "--json", "--", await this.challenge()));
+    const presented = JSON.parse(wallet.run("present", "send", "--yes", "--json", "--", challenge ?? (await this.challenge())));
     if (presented.decision.outcome !== "established") {
       throw new Error(`neighbour ${number}'s residence was not established: ${JSON.stringify(presented.decision)}`);
     }
+    return presented.decision;
   }
 
   async dispose() {

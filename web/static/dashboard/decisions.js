@@ -98,7 +98,7 @@ export async function renderDecisions(main, { session, route }) {
           page.decisions.map((d) =>
             el(
               "tr",
-              { dataset: { decisionId: d.id } },
+              { dataset: { decisionId: d.id, outcome: d.outcome } },
               el("td", {}, el("a", { href: `#/decision/${encodeURIComponent(d.id)}` }, formatDateTime(d.decided_at))),
               el("td", {}, outcomeBadge(d.outcome)),
               el("td", {}, `${d.policy} ${d.policy_version}`),

@@ -2,11 +2,14 @@
 // and government read), one accreditation's history on a timeline (granted, suspended with
 // reasons and ends, revoked), and for administrators: accrediting a DID, suspending, ending a
 // suspension and revoking, each with its reason. Nothing is rewritten: history only grows.
+// When the service refuses a change (the accreditation changed meanwhile: 409; the identity is
+// no longer an administrator: 403), the page is read again with the refusal, in the reader's
+// language, above it; after a 403 the roles are read again, so the administrator's forms go.
 
 import { idempotencyKey } from "../common/api.js";
 import { formatDate, formatDateTime } from "../common/format.js";
 import { t } from "../common/i18n.js";
-import { announce, busy, clear, confirmDialog, el, showError } from "../common/ui.js";
+import { announce, busy, clear, confirmDialog, el, failureMessage, showError } from "../common/ui.js";
 import { field } from "../portal/session.js";
 
 export const FACT_TYPES = ["ResidenceAttestation", "BirthAttestation", "ParentageAttestation"];
@@ -196,7 +199,7 @@ function eventItem(event) {
     case "granted":
       return el(
         "li",
-        { class: "granted" },
+        { class: "granted", dataset: { event: "granted" } },
         el("strong", {}, t("acc.event.granted")),
         " ",
         when,
@@ -207,7 +210,7 @@ function eventItem(event) {
     case "suspension":
       return el(
         "li",
-        { class: "suspension" },
+        { class: "suspension", dataset: { event: "suspension" } },
         el("strong", {}, t("acc.event.suspended")),
         " ",
         when,
@@ -218,18 +221,19 @@ function eventItem(event) {
     case "resumed":
       return el(
         "li",
-        { class: "resumed" },
+        { class: "resumed", dataset: { event: "resumed" } },
         el("strong", {}, t("acc.event.suspensionEnds")),
         " ",
         when,
+        el("div", {}, t("acc.event.ends", { reason: event.s.reason })),
         event.s.ended_by ? el("div", { class: "hint" }, t("acc.event.endedBy", { by: event.s.ended_by, at: formatDateTime(event.s.end_recorded_at) })) : null,
       );
     case "expires":
-      return el("li", { class: "expires" }, el("strong", {}, t("acc.event.expires")), " ", when);
+      return el("li", { class: "expires", dataset: { event: "expires" } }, el("strong", {}, t("acc.event.expires")), " ", when);
     default:
       return el(
         "li",
-        { class: "revocation" },
+        { class: "revocation", dataset: { event: "revocation" } },
         el("strong", {}, event.r.for_cause ? t("acc.event.revokedForCause") : t("acc.event.revoked")),
         " ",
         when,
@@ -239,10 +243,18 @@ function eventItem(event) {
   }
 }
 
-export async function renderAccreditation(main, { session, route }) {
+/** The message for a change the service refused. */
+function refusal(failure) {
+  if (failure && failure.code === "conflict") return { message: t("acc.refusedConflict") };
+  if (failure && failure.code === "forbidden") return { message: t("acc.refusedForbidden") };
+  return { message: failureMessage(failure) };
+}
+
+export async function renderAccreditation(main, { session, route, failure = null }) {
   const id = route.args[0];
-  const errors = el("div", { "aria-live": "assertive" });
+  const errors = el("div", { "aria-live": "assertive", dataset: { testid: "accreditation-errors" } });
   main.append(el("p", {}, el("a", { href: "#/registry" }, t("registry.back"))), el("h1", {}, t("acc.title")), errors);
+  if (failure) showError(errors, failure);
   let acc;
   try {
     acc = await session.call("GET", `/registry/accreditations/${encodeURIComponent(id)}`);
@@ -250,9 +262,22 @@ export async function renderAccreditation(main, { session, route }) {
     showError(errors, failure);
     return null;
   }
-  const reload = () => {
+  const reload = async (failed = null) => {
+    let shown = null;
+    if (failed) {
+      shown = refusal(failed);
+      // Refused for the role: read the roles again, so the forms it no longer may use go.
+      if (failed.code === "forbidden") {
+        try {
+          session.me = await session.call("GET", "/auth/me");
+        } catch {
+          // The refusal is shown either way.
+        }
+      }
+    }
     clear(main);
-    renderAccreditation(main, { session, route });
+    await renderAccreditation(main, { session, route, failure: shown });
+    if (shown) main.querySelector('[data-testid="accreditation-errors"]').scrollIntoView({ block: "center" });
   };
   main.append(
     el(
@@ -302,7 +327,7 @@ function adminActions(session, acc, reload) {
         announce(t("acc.ended"));
         reload();
       } catch (failure) {
-        showError(errors, failure);
+        reload(failure);
       }
     });
     section.append(el("div", { class: "card" }, el("p", {}, t("acc.openSuspension", { from: formatDateTime(s.from), reason: s.reason })), button, errors));
@@ -332,7 +357,8 @@ function adminActions(session, acc, reload) {
         announce(t("acc.suspended"));
         reload();
       } catch (failure) {
-        showError(errors, failure);
+        if (failure && failure.status === 400) showError(errors, failure);
+        else reload(failure);
       }
     });
     section.append(form);
@@ -371,7 +397,8 @@ function adminActions(session, acc, reload) {
         announce(t("acc.revokedDone"));
         reload();
       } catch (failure) {
-        showError(errors, failure);
+        if (failure && failure.status === 400) showError(errors, failure);
+        else reload(failure);
       }
     });
     section.append(form);
