@@ -1,18 +1,14 @@
 // Answering as an attester: open a pasted link or request id, or scan its QR code (where the
-// browser has BarcodeDetector); review EXACTLY what would be signed (subject, fact, each claim),
-// state the relation (role, since, a few words) and sign — or decline with a reason.
+// browser has BarcodeDetector); review EXACTLY what would be signed (subject, fact, each claim,
+// labelled as facts.js describes the fact), state the relation (a role the fact's schema
+// allows, since, a few words) and sign — or decline with a reason.
 
 import { t } from "../../common/i18n.js";
 import { formatDate } from "../../common/format.js";
 import { busy, el, showError, announce } from "../../common/ui.js";
 import { actingAs, field, wallet } from "../state.js";
-import { claimList, did, factName, printable } from "../view.js";
-
-export const ROLES = {
-  ResidenceAttestation: ["neighbour", "landlord", "utility-supplier", "bank", "parcel-carrier", "employer", "municipality-officer", "other"],
-  BirthAttestation: ["physician", "midwife", "mother", "father", "parent", "hospital", "other"],
-  ParentageAttestation: ["parent", "physician", "midwife", "civil-registrar", "other"],
-};
+import { did, factName, printable } from "../view.js";
+import { factClaims, rolesOf } from "../facts.js";
 
 /** What to hand the core from what was pasted or scanned: an app link's target, else the text. */
 export function targetOf(text) {
@@ -109,7 +105,7 @@ async function review(target, go) {
   const claims = field(view, "claims");
   const subject = field(view, "subject");
   const note = field(view, "note");
-  const roles = ROLES[factType] || ["other"];
+  const roles = rolesOf(factType);
 
   const role = el("select", { id: "role", required: true }, el("option", { value: "" }, t("answer.chooseRole")), roles.map((r) => el("option", { value: r }, t(`role.${r}`))));
   const since = el("input", { id: "relation-since", type: "date" });
@@ -191,7 +187,7 @@ async function review(target, go) {
       note ? [el("dt", {}, t("answer.theirNote")), el("dd", { class: "quote" }, printable(note))] : null,
     ),
     el("h2", {}, t("answer.youWouldState")),
-    claims ? claimList(claims, "review-claims", { exact: true }) : el("p", { class: "warning" }, t("answer.noClaims")),
+    claims ? factClaims(factType, claims, { testid: "review-claims", exact: true }) : el("p", { class: "warning" }, t("answer.noClaims")),
     el("details", {}, el("summary", {}, t("answer.exactJson")), el("pre", { dataset: { testid: "review-json" } }, printable(JSON.stringify(claims, null, 2)))),
     claims ? signForm : null,
     declineForm,

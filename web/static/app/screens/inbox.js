@@ -6,6 +6,7 @@ import { formatDate } from "../../common/format.js";
 import { busy, el, showError, announce, confirmDialog } from "../../common/ui.js";
 import { actingAs, field, wallet } from "../state.js";
 import { did, factName } from "../view.js";
+import { factSummary } from "../facts.js";
 
 export async function render({ rerender }) {
   const w = wallet();
@@ -31,6 +32,7 @@ export async function render({ rerender }) {
             "li",
             { class: "card", dataset: { testid: "inbox-item", id: field(item, "id") } },
             el("h3", {}, el("a", { href: `#/answer/${encodeURIComponent(field(item, "id"))}` }, factName(field(item, "factType")))),
+            field(item, "claims") ? el("p", { dataset: { testid: "inbox-summary" } }, factSummary(field(item, "factType"), field(item, "claims"))) : null,
             el("p", { class: "meta" }, t("inbox.about"), " ", did(field(item, "subject"))),
             el("p", { class: "meta" }, t("inbox.expires", { date: formatDate(field(item, "expires")) })),
           ),

@@ -1,13 +1,14 @@
-// Request an attestation: the fact type (residence first), its claims as a form (a Belgian address
-// with street and municipality in French and Dutch, and since when), the attesters' DIDs and/or a
-// one-time link, a note and an expiry. Then the link as a QR code, text and share button.
+// Request an attestation: the fact type (residence first), its claims as the form facts.js
+// describes (every field checked, with its own message, before anything is sent), whom it is
+// about (the identity acting now), the attesters' DIDs and/or a one-time link, a note and an
+// expiry. Then the link as a QR code, text and share button.
 
 import { t } from "../../common/i18n.js";
 import { busy, el, showError, announce } from "../../common/ui.js";
 import { linkBox } from "../link.js";
-import { actingAs, field, wallet } from "../state.js";
-
-const FACT_TYPES = ["ResidenceAttestation", "BirthAttestation", "ParentageAttestation"];
+import { actingAs, currentIdentity, field, state, wallet } from "../state.js";
+import { FACTS, FACT_TYPES, factForm } from "../facts.js";
+import { did, printable } from "../view.js";
 
 export async function render(context) {
   if (context.param) {
@@ -17,16 +18,6 @@ export async function render(context) {
   const input = (id, attrs = {}) => el("input", { id, name: id, ...attrs });
   const fields = {
     factType: el("select", { id: "fact-type" }, FACT_TYPES.map((f) => el("option", { value: f }, t(`fact.${f}`)))),
-    streetFr: input("street-fr", { autocomplete: "off", lang: "fr" }),
-    streetNl: input("street-nl", { autocomplete: "off", lang: "nl" }),
-    houseNumber: input("house-number", { required: true, autocomplete: "off", inputmode: "text" }),
-    box: input("box", { autocomplete: "off" }),
-    postalCode: input("postal-code", { required: true, inputmode: "numeric", pattern: "[0-9]{4}", autocomplete: "postal-code" }),
-    municipalityFr: input("municipality-fr", { autocomplete: "off", lang: "fr" }),
-    municipalityNl: input("municipality-nl", { autocomplete: "off", lang: "nl" }),
-    country: input("country", { value: "BE", readonly: true }),
-    since: input("since", { type: "date", required: true }),
-    claimsJson: el("textarea", { id: "claims-json", rows: 8, spellcheck: "false" }),
     to: el("textarea", { id: "attesters", rows: 3, spellcheck: "false", autocomplete: "off" }),
     open: el("input", { id: "open-link", type: "checkbox", checked: true }),
     note: el("textarea", { id: "note", rows: 3 }),
@@ -36,22 +27,26 @@ export async function render(context) {
     if (hint) control.setAttribute("aria-describedby", `${control.id}-hint`);
     return el("div", { class: "field" }, el("label", { for: control.id }, t(key)), hint ? el("span", { class: "hint", id: `${control.id}-hint` }, t(hint)) : null, control);
   };
-  const residence = el(
-    "fieldset",
-    { dataset: { testid: "residence-fields" } },
-    el("legend", {}, t("request.address")),
-    el("div", { class: "field-row" }, field_(fields.streetFr, "request.streetFr"), field_(fields.streetNl, "request.streetNl")),
-    el("div", { class: "field-row" }, field_(fields.houseNumber, "request.houseNumber"), field_(fields.box, "request.box")),
-    el("div", { class: "field-row" }, field_(fields.postalCode, "request.postalCode"), field_(fields.country, "request.country")),
-    el("div", { class: "field-row" }, field_(fields.municipalityFr, "request.municipalityFr"), field_(fields.municipalityNl, "request.municipalityNl")),
-    field_(fields.since, "request.since", "request.sinceHint"),
+  // Every fact type's form is built once and kept (hidden when another is chosen), so switching
+  // back and forth loses nothing typed.
+  const forms = Object.fromEntries(FACT_TYPES.map((f) => [f, factForm(f, { identities: state.identities })]));
+  const me = currentIdentity();
+  const aboutHint = el("p", { class: "hint", id: "request-about-hint" });
+  const about = el(
+    "div",
+    { class: "field" },
+    el("span", { class: "label" }, t("facts.about")),
+    el("p", { dataset: { testid: "request-about" } }, me ? [el("strong", {}, printable(me.label || "")), " ", did(me.did)] : null),
+    aboutHint,
   );
-  const other = el("div", { hidden: true }, field_(fields.claimsJson, "request.claimsJson", "request.claimsJsonHint"));
-  fields.factType.addEventListener("change", () => {
-    const isResidence = fields.factType.value === "ResidenceAttestation";
-    residence.hidden = !isResidence;
-    other.hidden = isResidence;
-  });
+  const show = () => {
+    const chosen = fields.factType.value;
+    for (const [f, form] of Object.entries(forms)) form.node.hidden = f !== chosen;
+    aboutHint.textContent = FACTS[chosen].about ? t(`facts.aboutHint.${chosen}`) : "";
+    aboutHint.hidden = !FACTS[chosen].about;
+  };
+  fields.factType.addEventListener("change", show);
+  show();
 
   const errors = el("div", { "aria-live": "assertive", dataset: { testid: "request-error" } });
   const submit = el("button", { type: "submit", dataset: { testid: "request-create" } }, t("request.create"));
@@ -60,8 +55,8 @@ export async function render(context) {
     "form",
     { novalidate: true, dataset: { testid: "request-form" } },
     field_(fields.factType, "request.factType"),
-    residence,
-    other,
+    about,
+    Object.values(forms).map((f) => f.node),
     el(
       "fieldset",
       {},
@@ -79,7 +74,9 @@ export async function render(context) {
     event.preventDefault();
     showError(errors, null);
     try {
-      const ask = readForm(fields);
+      const read = forms[fields.factType.value].read();
+      if (read.problems) throw { code: "invalid", message: t("facts.fix") };
+      const ask = readForm(fields, read.claims);
       const created = await busy(submit, wallet().requestCreate(ask, actingAs()));
       announce(t("request.created"));
       const link = field(created, "link");
@@ -103,46 +100,20 @@ export async function render(context) {
   return el("section", {}, el("h1", {}, t("request.title")), el("p", {}, t("request.intro")), form, result);
 }
 
-function languageMap(fr, nl) {
-  const map = {};
-  if (fr.value.trim()) map.fr = fr.value.trim();
-  if (nl.value.trim()) map.nl = nl.value.trim();
-  return map;
-}
-
 function invalid(control, key) {
   control.setAttribute("aria-invalid", "true");
   control.focus();
   return { code: "invalid", message: t(key) };
 }
 
-function readForm(f) {
-  for (const control of Object.values(f)) control.removeAttribute && control.removeAttribute("aria-invalid");
-  const factType = f.factType.value;
-  let claims;
-  if (factType === "ResidenceAttestation") {
-    const street = languageMap(f.streetFr, f.streetNl);
-    const municipality = languageMap(f.municipalityFr, f.municipalityNl);
-    if (!Object.keys(street).length) throw invalid(f.streetFr, "request.needStreet");
-    if (!f.houseNumber.value.trim()) throw invalid(f.houseNumber, "request.needNumber");
-    if (!/^\d{4}$/.test(f.postalCode.value.trim())) throw invalid(f.postalCode, "request.needPostalCode");
-    if (!Object.keys(municipality).length) throw invalid(f.municipalityFr, "request.needMunicipality");
-    if (!f.since.value) throw invalid(f.since, "request.needSince");
-    const address = { street, houseNumber: f.houseNumber.value.trim(), postalCode: f.postalCode.value.trim(), municipality, country: "BE" };
-    if (f.box.value.trim()) address.box = f.box.value.trim();
-    claims = { residence: { address, since: f.since.value } };
-  } else {
-    try {
-      claims = JSON.parse(f.claimsJson.value);
-    } catch {
-      throw invalid(f.claimsJson, "request.badJson");
-    }
-  }
+/** The request from the chosen fact's claims and the rest of the form. */
+function readForm(f, claims) {
+  f.to.removeAttribute("aria-invalid");
   const to = f.to.value.split(/\s+/).map((s) => s.trim()).filter(Boolean);
   const bad = to.find((d) => !d.startsWith("did:"));
   if (bad) throw invalid(f.to, "request.badDid");
   if (!to.length && !f.open.checked) throw invalid(f.to, "request.needAttester");
-  const ask = { factType, claims, to, open: f.open.checked };
+  const ask = { factType: f.factType.value, claims, to, open: f.open.checked };
   const days = Number.parseInt(f.days.value, 10);
   if (Number.isFinite(days) && days > 0) ask.expiresInDays = days;
   if (f.note.value.trim()) ask.note = f.note.value.trim();

@@ -7,7 +7,8 @@ import { formatDate } from "../../common/format.js";
 import { busy, el, showError, announce, confirmDialog } from "../../common/ui.js";
 import { linkBox } from "../link.js";
 import { field, wallet } from "../state.js";
-import { claimList, did, factName, printable } from "../view.js";
+import { did, factName, printable } from "../view.js";
+import { factClaims, factSummary } from "../facts.js";
 
 export async function render() {
   const all = await wallet().requests();
@@ -25,6 +26,7 @@ export async function render() {
               "li",
               { class: "card", dataset: { testid: "request-item", id: field(r, "id") } },
               el("h2", { class: "h3" }, el("a", { href: `#/request/${encodeURIComponent(field(r, "id"))}` }, factName(field(r, "factType")))),
+              field(r, "claims") ? el("p", { dataset: { testid: "request-summary" } }, factSummary(field(r, "factType"), field(r, "claims"))) : null,
               el("p", { class: "meta" }, t("requests.created", { date: formatDate(field(r, "created")) }), " · ", t("requests.expires", { date: formatDate(field(r, "expires")) })),
               el("p", {}, field(r, "closed") ? el("span", { class: "badge neutral" }, t("requests.closed")) : el("span", { class: "badge ok" }, t("requests.open"))),
             ),
@@ -92,7 +94,7 @@ export async function renderOne({ param, rerender }) {
       el("dd", {}, formatDate(field(view, "expires") || field(record, "expires"))),
       field(record, "note") ? [el("dt", {}, t("request.note")), el("dd", {}, printable(field(record, "note")))] : null,
     ),
-    field(record, "claims") ? [el("h2", {}, t("requests.asked")), claimList(field(record, "claims"), "request-claims")] : null,
+    field(record, "claims") ? [el("h2", {}, t("requests.asked")), factClaims(field(record, "factType") || field(view, "factType"), field(record, "claims"), { testid: "request-claims" })] : null,
     el("h2", {}, t("requests.progress")),
     progress.length
       ? el(
