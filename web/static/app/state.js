@@ -27,7 +27,8 @@ export async function ready() {
 }
 
 export function wallet() {
-  if (!state.wallet) throw Object.assign(new Error("The wallet is locked."), { code: "no_wallet" });
+  // "locked", not "no_wallet": there is a wallet on this device, and app.js leads to unlock.
+  if (!state.wallet) throw Object.assign(new Error("The wallet is locked."), { name: "WalletFailure", code: "locked" });
   return state.wallet;
 }
 

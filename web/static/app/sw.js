@@ -34,16 +34,26 @@ function base64(bytes, url) {
   return url ? text.replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "") : text;
 }
 
+/** An Error with a code the page translates (update.reason.CODE, see common/update.js). */
+function failure(code, message) {
+  return Object.assign(new Error(message), { code });
+}
+
 async function fetchBytes(path) {
-  const response = await fetch(path, { cache: "no-cache", redirect: "error" });
-  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  let response;
+  try {
+    response = await fetch(path, { cache: "no-cache", redirect: "error" });
+  } catch (error) {
+    throw failure("fetch", `${path}: ${error.message}`);
+  }
+  if (!response.ok) throw failure("fetch", `${path}: HTTP ${response.status}`);
   return { response, bytes: await response.arrayBuffer() };
 }
 
 /** release.json and release.sig, checked against both pins; returns the parsed manifest. */
 async function fetchPinnedRelease() {
   if (RELEASE_PUBLIC_KEY.startsWith("__") || RELEASE_MANIFEST_SHA256.startsWith("__")) {
-    throw new Error("this service worker was not built (scripts/build-web pins the release)");
+    throw failure("unsigned", "this service worker was not built (scripts/build-web pins the release)");
   }
   const [{ bytes }, { bytes: sig }] = await Promise.all([
     fetchBytes("/release.json"),
@@ -56,17 +66,22 @@ async function fetchPinnedRelease() {
     false,
     ["verify"],
   );
-  const signature = base64urlBytes(new TextDecoder().decode(sig));
+  let signature;
+  try {
+    signature = base64urlBytes(new TextDecoder().decode(sig));
+  } catch {
+    throw failure("signature", "release.sig is not base64url");
+  }
   if (!(await crypto.subtle.verify({ name: "Ed25519" }, key, signature, bytes))) {
-    throw new Error("release.json is not signed by the release key");
+    throw failure("signature", "release.json is not signed by the release key");
   }
   const hash = base64(await crypto.subtle.digest("SHA-256", bytes), true);
   if (hash !== RELEASE_MANIFEST_SHA256) {
-    throw new Error("release.json is not the release this worker was built for");
+    throw failure("pin", "release.json is not the release this worker was built for");
   }
   const manifest = JSON.parse(new TextDecoder().decode(bytes));
   if (typeof manifest.version !== "string" || typeof manifest.files !== "object" || !manifest.files) {
-    throw new Error("release.json has no version or files");
+    throw failure("pin", "release.json has no version or files");
   }
   return { manifest, bytes, sig };
 }
@@ -102,7 +117,7 @@ async function install() {
       const expected = manifest.files[path];
       const { response, bytes: body } = await fetchBytes(path);
       const actual = `sha384-${base64(await crypto.subtle.digest("SHA-384", body), false)}`;
-      if (actual !== expected) throw new Error(`${path} does not match its release hash`);
+      if (actual !== expected) throw failure("hash", `${path} does not match its release hash`);
       const headers = new Headers(response.headers);
       return [path, new Response(body, { status: 200, headers })];
     }),
@@ -118,9 +133,22 @@ async function install() {
   }
 }
 
+/** Tells the pages why this worker refuses to install (they show it; the worker then goes). */
+async function sayInstallFailed(error) {
+  const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  for (const page of pages) {
+    page.postMessage({ type: "install-failed", code: error.code || "install", reason: String(error.message) });
+  }
+}
+
 self.addEventListener("install", (event) => {
   // No skipWaiting here: common/update.js lets a new release take over after checking it.
-  event.waitUntil(install());
+  event.waitUntil(
+    install().catch(async (error) => {
+      await sayInstallFailed(error).catch(() => {});
+      throw error;
+    }),
+  );
 });
 
 self.addEventListener("activate", (event) => {

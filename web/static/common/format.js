@@ -6,6 +6,11 @@
 import { currentLanguage, t } from "./i18n.js";
 
 const FALLBACK_ORDER = ["nl", "fr", "de", "en"];
+
+/** The Intl locale of a language: as written in Belgium ("1 September 2021", 24-hour times). */
+function locale(lang = currentLanguage()) {
+  return `${lang}-BE`;
+}
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Picks the current language's text from a language map (or returns a plain string as is). */
@@ -33,7 +38,7 @@ export function formatDate(isoOrDate, { time = false } = {}) {
   const options = { dateStyle: "long" };
   if (time && !dateOnly) options.timeStyle = "short";
   if (dateOnly) options.timeZone = "UTC";
-  return new Intl.DateTimeFormat(currentLanguage(), options).format(date);
+  return new Intl.DateTimeFormat(locale(), options).format(date);
 }
 
 export function formatDateTime(isoOrDate) {
@@ -41,7 +46,7 @@ export function formatDateTime(isoOrDate) {
 }
 
 export function formatNumber(number, options = {}) {
-  return new Intl.NumberFormat(currentLanguage(), options).format(number);
+  return new Intl.NumberFormat(locale(), options).format(number);
 }
 
 /** The two lines of a Belgian address: "Brouwerijstraat 27 bus 3" and "1050 Elsene". */
@@ -54,7 +59,7 @@ export function addressLines(address, lang = currentLanguage()) {
   if (address.country && address.country !== "BE") {
     let country = address.country;
     try {
-      country = new Intl.DisplayNames([currentLanguage()], { type: "region" }).of(address.country);
+      country = new Intl.DisplayNames([locale(lang)], { type: "region" }).of(address.country);
     } catch {
       // Keep the code.
     }

@@ -86,6 +86,8 @@ export function applyI18n(root = document) {
   }
 }
 
+let switches = 0;
+
 /** Switches language, remembers it, re-applies static text and fires "languagechange" on window. */
 export async function setLanguage(lang) {
   if (!LANGUAGES.includes(lang)) return;
@@ -94,8 +96,12 @@ export async function setLanguage(lang) {
   } catch {
     // Not remembered; still switch for this page.
   }
+  // Two quick switches: only the last one's dictionary may land, whichever loads first.
+  const mine = ++switches;
+  const dictionary = lang === "en" ? english : await loadDictionaries(lang);
+  if (mine !== switches) return;
   language = lang;
-  current = lang === "en" ? english : await loadDictionaries(lang);
+  current = dictionary;
   document.documentElement.lang = lang;
   applyI18n(document);
   window.dispatchEvent(new Event("languagechange"));
@@ -121,9 +127,14 @@ export function languageSwitcher() {
     select.append(option);
   }
   select.addEventListener("change", () => setLanguage(select.value));
-  window.addEventListener("languagechange", () => {
+  // Pages build a new switcher with each screen: one taken off the page stops listening.
+  let shown = false;
+  const follow = () => {
+    if (wrapper.isConnected) shown = true;
+    else if (shown) window.removeEventListener("languagechange", follow);
     select.value = language;
-  });
+  };
+  window.addEventListener("languagechange", follow);
   wrapper.append(label, select);
   return wrapper;
 }

@@ -2,13 +2,20 @@
 // (/app/sw.js) never takes over by itself: when a new one has installed and waits, this module,
 // running the CURRENT release, fetches the new release.json and release.sig, checks the signature
 // with the release key pinned in the current worker and that it is the release the waiting worker
-// installed, and only then tells the waiting worker to activate. The page is told through
-// onStatus:
-//   {state: "current", version}   the running release
-//   {state: "ready", version}     a checked new release is active: reload to use it
-//   {state: "refused", reason}    a new release failed the check and stays waiting (checked
+// installed, and then offers it: the waiting worker activates only when the person accepts (a
+// reload in the middle of a half-filled form would lose it). The page is told through onStatus:
+//   {version}                     the running release's version (whatever the update state)
+//   {state: "current"}            no new release seen in this page
+//   {state: "installing"}         a new release is being fetched and checked by its worker
+//   {state: "ready", next, accept}  a checked new release waits: accept() activates it, and the
+//                                 page reloads into it
+//   {state: "refused", code, reason}  a new release failed the check and stays waiting (checked
 //                                 again later: a failed check is never taken as final)
-//   {state: "failed", reason}     a new release failed to install (the worker became redundant)
+//   {state: "failed", code, reason}   a new release failed to install (a file did not match its
+//                                 signed hash, or could not be fetched): the worker is gone
+//   {state: "error", reason}      the running worker did not answer
+// code is one of "signature", "pin", "hash", "fetch", "unsigned", "install" (see sw.js), else
+// absent; reason is the English detail.
 // When a new worker takes control, every page reloads: modules of the old release must never
 // import screens of the new one.
 // Residual risks (a waiting worker still activates once every page of the old one is closed):
@@ -43,9 +50,19 @@ function ask(worker, timeoutMs = 5000) {
   });
 }
 
+/** An Error with a code the page translates (update.reason.CODE). */
+function failure(code, message) {
+  return Object.assign(new Error(message), { code });
+}
+
 async function fetchBytes(path) {
-  const response = await fetch(path, { cache: "no-store", redirect: "error" });
-  if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+  let response;
+  try {
+    response = await fetch(path, { cache: "no-store", redirect: "error" });
+  } catch (error) {
+    throw failure("fetch", `${path}: ${error.message}`);
+  }
+  if (!response.ok) throw failure("fetch", `${path}: HTTP ${response.status}`);
   return response.arrayBuffer();
 }
 
@@ -55,7 +72,7 @@ async function fetchBytes(path) {
  */
 async function checkNewRelease(current, waiting) {
   if (!current.publicKey || current.publicKey.startsWith("__")) {
-    throw new Error("the current release pins no release key");
+    throw failure("unsigned", "the current release pins no release key");
   }
   const next = await ask(waiting);
   const [bytes, sig] = await Promise.all([fetchBytes("/release.json"), fetchBytes("/release.sig")]);
@@ -66,12 +83,17 @@ async function checkNewRelease(current, waiting) {
     false,
     ["verify"],
   );
-  const signature = base64urlBytes(new TextDecoder().decode(sig));
+  let signature;
+  try {
+    signature = base64urlBytes(new TextDecoder().decode(sig));
+  } catch {
+    throw failure("signature", "release.sig is not base64url");
+  }
   if (!(await crypto.subtle.verify({ name: "Ed25519" }, key, signature, bytes))) {
-    throw new Error("the new release is not signed with the current release key");
+    throw failure("signature", "the new release is not signed with the current release key");
   }
   if (base64url(await crypto.subtle.digest("SHA-256", bytes)) !== next.manifestSha256) {
-    throw new Error("the waiting version is not the signed release on the server");
+    throw failure("pin", "the waiting version is not the signed release on the server");
   }
   if (next.publicKey !== current.publicKey) {
     // A key change must itself come from a release signed with the old key (checked above);
@@ -79,22 +101,29 @@ async function checkNewRelease(current, waiting) {
     console.info("corroborate: the release key changes with this update");
   }
   const manifest = JSON.parse(new TextDecoder().decode(bytes));
-  if (typeof manifest.version !== "string") throw new Error("release.json has no version");
+  if (typeof manifest.version !== "string") throw failure("pin", "release.json has no version");
   return manifest.version;
 }
 
 /**
  * Registers the wallet's service worker and follows its updates. Returns the registration.
- * @param {(status: {state: string, version?: string|null, reason?: string}) => void} onStatus
+ * @param {(status: {state?: string, version?: string|null, next?: string, code?: string,
+ *   reason?: string, accept?: () => void}) => void} onStatus
  */
 export async function watchForUpdates(onStatus) {
   const registration = await navigator.serviceWorker.register(SCRIPT, {
     scope: SCOPE,
     updateViaCache: "none",
   });
-  // Workers whose check succeeded (they were told to activate), and those being checked now.
+  // Workers whose check succeeded (offered to the person), and those being checked now.
   const handled = new WeakSet();
   const checking = new WeakSet();
+  // Whether this page has seen a new release (then "current" is no longer the news).
+  let news = false;
+  const report = (status) => {
+    if (status.state && status.state !== "current") news = true;
+    onStatus(status);
+  };
 
   // A new release took over: reload so the whole page comes from it (once; a first install,
   // with no controller before, needs no reload).
@@ -106,11 +135,22 @@ export async function watchForUpdates(onStatus) {
     location.reload();
   });
 
+  // A new worker whose install failed says why (sw.js posts it before giving up).
+  let failureSaid = false;
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    const data = event.data || {};
+    if (data.type !== "install-failed") return;
+    failureSaid = true;
+    report({ state: "failed", code: data.code || "install", reason: data.reason || "" });
+  });
+  navigator.serviceWorker.startMessages();
+
   const reportCurrent = async (worker) => {
     try {
-      onStatus({ state: "current", version: (await ask(worker)).version });
+      const { version } = await ask(worker);
+      onStatus(news ? { version } : { state: "current", version });
     } catch (error) {
-      onStatus({ state: "refused", reason: error.message });
+      report({ state: "error", reason: error.message });
     }
   };
 
@@ -122,12 +162,11 @@ export async function watchForUpdates(onStatus) {
     checking.add(waiting);
     try {
       const current = await ask(active);
-      const version = await checkNewRelease(current, waiting);
+      const next = await checkNewRelease(current, waiting);
       handled.add(waiting);
-      waiting.postMessage({ type: "activate" });
-      onStatus({ state: "ready", version });
+      report({ state: "ready", next, accept: () => waiting.postMessage({ type: "activate" }) });
     } catch (error) {
-      onStatus({ state: "refused", reason: error.message });
+      report({ state: "refused", code: error.code, reason: error.message });
     } finally {
       checking.delete(waiting);
     }
@@ -136,6 +175,8 @@ export async function watchForUpdates(onStatus) {
   const follow = (worker) => {
     if (!worker) return;
     let installed = false;
+    failureSaid = false;
+    if (registration.active) report({ state: "installing" });
     worker.addEventListener("statechange", () => {
       if (worker.state === "installed") {
         installed = true;
@@ -143,8 +184,8 @@ export async function watchForUpdates(onStatus) {
       }
       // Redundant without ever installing: its install failed (a file did not match the signed
       // release, or the network failed). Replaced later, it is not a failure.
-      if (worker.state === "redundant" && !installed) {
-        onStatus({ state: "failed", reason: "the new version did not install" });
+      if (worker.state === "redundant" && !installed && !failureSaid) {
+        report({ state: "failed", code: "install", reason: "the new version did not install" });
       }
       // A first install (no earlier release) activates by itself.
       if (worker.state === "activated" && !handled.has(worker)) reportCurrent(worker);
@@ -155,6 +196,9 @@ export async function watchForUpdates(onStatus) {
   follow(registration.installing);
   if (registration.active) await reportCurrent(registration.active);
   await consider();
+  // The browser looked for a new release when this page loaded, maybe before anything here
+  // listened (a failed install would go unseen): look again now that this module follows.
+  if (registration.active) registration.update().catch(() => {});
   // Look for a new release now and then while the app stays open (the browser also looks on
   // each navigation).
   setInterval(
