@@ -14,6 +14,7 @@ const target = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_D
 export const bins = {
   backend: join(target, "debug", "corroborate-backend"),
   wallet: join(target, "debug", "corroborate-wallet"),
+  cli: join(target, "debug", "corroborate"),
 };
 /** The built front ends the service serves: WEB_DIST (as scripts/build-web takes it) or web/dist. */
 export const webDist = process.env.WEB_DIST ? resolve(process.env.WEB_DIST) : join(root, "web", "dist");
@@ -30,10 +31,14 @@ export async function freePort() {
   });
 }
 
-/** A service on its own port and data folder; `restart(admins)` keeps the data. */
+/**
+ * A service on its own port and data folder; `restart()` keeps the data. `webDir` is the folder
+ * of built front ends it serves (default `webDist`); set it and restart to deploy another release.
+ */
 export class Service {
-  static async start() {
+  static async start({ webDir = webDist } = {}) {
     const service = new Service();
+    service.webDir = webDir;
     service.dir = mkdtempSync(join(tmpdir(), "corroborate-e2e-"));
     service.port = await freePort();
     service.url = `http://127.0.0.1:${service.port}`;
@@ -57,7 +62,7 @@ burst = 1000
 batch_size = 1
 poll_interval_ms = 200
 [web]
-dir = ${JSON.stringify(webDist)}
+dir = ${JSON.stringify(this.webDir)}
 ${admins}`;
   }
 
