@@ -75,7 +75,8 @@ export async function render(context) {
     showError(errors, null);
     try {
       const read = forms[fields.factType.value].read();
-      if (read.problems) throw { code: "invalid", message: t("facts.fix") };
+      // Each field says what is wrong under it; this only points there.
+      if (read.problems) throw { message: t("facts.fix") };
       const ask = readForm(fields, read.claims);
       const created = await busy(submit, wallet().requestCreate(ask, actingAs()));
       announce(t("request.created"));
