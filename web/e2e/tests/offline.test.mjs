@@ -53,6 +53,12 @@ test("offline: the installed wallet opens, unlocks, shows cached statuses as of 
   await page.getByTestId("unlock-screen").waitFor();
   const banner = page.getByTestId("offline-banner");
   assert.equal((await banner.innerText()).trim(), text("en", "app.offline"));
+  // A locked wallet is still a wallet here: first run's address leads to unlock too.
+  await page.getByTestId("unlock-screen").evaluate((screen) => screen.setAttribute("data-seen", ""));
+  await app.go(page, url, "welcome");
+  await page.locator('[data-testid="main"] > :not([data-seen])').waitFor();
+  assert.equal(await page.getByTestId("first-run").count(), 0, "no first run over a locked wallet");
+  await page.getByTestId("unlock-screen").waitFor();
   await page.fill("#unlock-passphrase", app.APP_PASSPHRASE);
   await page.getByTestId("unlock").click();
   const cards = page.locator('[data-testid="credential"]');

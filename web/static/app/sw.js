@@ -1,6 +1,8 @@
 // The citizen wallet's service worker (scope /app/): it keeps one signed, hash-checked release
 // of the app for offline use, and takes a new one only when common/update.js, running the
-// current release, has checked that release's signature with the key pinned here.
+// current release, has checked that release's signature with the key pinned here and the person
+// has accepted it. A release it cannot install says why to the pages (install-failed: code and
+// reason), and leaves no trace.
 //
 // scripts/build-web writes the two pins below (a copy served unbuilt installs nothing):
 //  - the release public key (Ed25519, base64url of the raw 32 bytes): release.json must carry
