@@ -250,6 +250,11 @@ function refusal(failure) {
   return { message: failureMessage(failure) };
 }
 
+/** After a refusal for the role: is the identity still allowed to read the registry's records? */
+function mayRead(session) {
+  return session.has("admin") || session.has("government");
+}
+
 export async function renderAccreditation(main, { session, route, failure = null }) {
   const id = route.args[0];
   const errors = el("div", { "aria-live": "assertive", dataset: { testid: "accreditation-errors" } });
@@ -258,8 +263,10 @@ export async function renderAccreditation(main, { session, route, failure = null
   let acc;
   try {
     acc = await session.call("GET", `/registry/accreditations/${encodeURIComponent(id)}`);
-  } catch (failure) {
-    showError(errors, failure);
+  } catch (readFailure) {
+    // After a refusal its explanation stays, and the failed read follows it.
+    if (failure) errors.append(el("p", { class: "error" }, failureMessage(readFailure)));
+    else showError(errors, readFailure);
     return null;
   }
   const reload = async (failed = null) => {
@@ -270,6 +277,7 @@ export async function renderAccreditation(main, { session, route, failure = null
       if (failed.code === "forbidden") {
         try {
           session.me = await session.call("GET", "/auth/me");
+          if (!mayRead(session)) shown = { message: t("acc.refusedForbiddenNoRead") };
         } catch {
           // The refusal is shown either way.
         }
