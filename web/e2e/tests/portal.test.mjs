@@ -227,8 +227,18 @@ test("the attester portal: bad input in the issue form is explained beside each 
   // date picker (which then holds no value: it must not read as "required").
   await fill({ subject: "did:example:123456789abcdefghi", number: "" });
   const since = page.getByLabel("Lives there since");
-  await since.click();
-  await since.pressSequentially("30022021");
+  // The picker orders its parts as the page's language writes dates (the page says lang="en":
+  // month first); focus puts the caret on the first part, where a click would land on whichever
+  // part is under the middle of the box.
+  const parts = await page.evaluate(() =>
+    new Intl.DateTimeFormat(document.documentElement.lang, { year: "numeric", month: "2-digit", day: "2-digit" })
+      .formatToParts(new Date(2021, 0, 5))
+      .map((part) => part.type)
+      .filter((type) => type !== "literal"),
+  );
+  const typed = { day: "30", month: "02", year: "2021" };
+  await since.focus();
+  await since.pressSequentially(parts.map((part) => typed[part]).join(""));
   assert.equal(await since.evaluate((input) => input.validity.badInput), true, "the picker holds an impossible date");
   await submit();
   await errorOf("subject").waitFor();

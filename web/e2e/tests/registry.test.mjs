@@ -58,7 +58,11 @@ test("registry administration on the dashboard: accredit, suspend, end the suspe
   people.push(admin);
   const page = admin.page;
   const adminDid = await desk.createDeskIdentity(page, url, "dashboard", "Registry administrator");
+  // A civil servant of the municipality (a government verifier) who also administers the registry.
+  await world.accredit(adminDid, "government", "BE0207373429");
   service.admins = [...service.admins, { name: "e2e registry administrator", did: adminDid }];
+  // The registry records an administrator's act under their configured name.
+  const actor = "admin:e2e registry administrator";
   await service.restart();
   world.adminToken = world.admin.token();
   await desk.signIn(page);
@@ -81,7 +85,7 @@ test("registry administration on the dashboard: accredit, suspend, end the suspe
   assert.equal(record.did, telecom.did);
   assert.equal(record.category, "telecom");
   assert.deepEqual(record.fact_types, ["ResidenceAttestation"]);
-  assert.equal(record.granted_by, adminDid, "granted by the dashboard's identity");
+  assert.equal(record.granted_by, actor, "granted by the dashboard's administrator");
   assert.deepEqual(record.suspensions, []);
   assert.equal(record.revocation, null);
   let events = await timelineOf(page, 1);
@@ -117,7 +121,7 @@ test("registry administration on the dashboard: accredit, suspend, end the suspe
   await page.locator('[data-testid="accreditation-state"][data-state="active"]').waitFor();
   record = await read();
   assert.ok(record.suspensions[0].until, "the suspension has an end");
-  assert.equal(record.suspensions[0].ended_by, adminDid);
+  assert.equal(record.suspensions[0].ended_by, actor);
   events = await timelineOf(page, 3);
   assert.deepEqual(events.map((e) => e.event), ["granted", "suspension", "resumed"]);
   assert.equal(events[2].datetime, record.suspensions[0].until);
@@ -133,7 +137,7 @@ test("registry administration on the dashboard: accredit, suspend, end the suspe
   record = await read();
   assert.equal(record.revocation.reason, "The agreement ended");
   assert.equal(record.revocation.for_cause, false);
-  assert.equal(record.revocation.revoked_by, adminDid);
+  assert.equal(record.revocation.revoked_by, actor);
   events = await timelineOf(page, 4);
   assert.deepEqual(events.map((e) => e.event), ["granted", "suspension", "resumed", "revocation"]);
   assert.equal(events[3].datetime, record.revocation.at);
@@ -168,8 +172,8 @@ test("registry administration on the dashboard: accredit, suspend, end the suspe
   await shot(reader.page, "registry-read-only");
 
   // The administrator, reading in French, opens the carrier's accreditation; meanwhile the
-  // service's configuration no longer names them. The suspension is refused, in French, and the
-  // forms go.
+  // service's configuration no longer names them. The suspension is refused, in French; they
+  // still read the registry as a government verifier, and the forms go.
   await page.goto(`${url}/dashboard/#/accreditation/${encodeURIComponent(carrier.id)}`);
   await page.getByLabel("Language").selectOption("fr");
   const suspendFr = page.locator("form").filter({ has: page.getByRole("heading", { name: "Suspendre" }) });
@@ -185,6 +189,7 @@ test("registry administration on the dashboard: accredit, suspend, end the suspe
     "Le service a refusé : votre identité n'a plus les droits d'administration ; vous pouvez lire le registre, mais pas le modifier.",
   );
   assert.equal(await page.locator("form textarea").count(), 0, "the administrator's forms are gone");
+  await timelineOf(page, 1);
   assert.deepEqual((await world.api("GET", `/registry/accreditations/${encodeURIComponent(carrier.id)}`)).suspensions, [], "nothing changed");
   await shot(page, "registry-refused-fr");
 
