@@ -11,6 +11,7 @@ pub mod client;
 pub mod flows;
 pub mod identity;
 pub mod memory;
+pub mod passkey;
 pub mod platform;
 pub mod records;
 pub mod recovery;

@@ -6,7 +6,8 @@
 //! - table `meta`, key `wallet`: the header, in clear, as versioned JSON with a checksum —
 //!   the format version, the wallet's id, the Argon2id parameters and salt, the data key wrapped
 //!   under the passphrase's key, and, once a recovery set was made ([`crate::recovery`]), the
-//!   data key wrapped under the recovery secret;
+//!   data key wrapped under the recovery secret, and under each enrolled passkey's PRF secret
+//!   ([`crate::passkey`]);
 //! - one table per record type ([`crate::records::TABLES`]): each row is the record's JSON sealed
 //!   under the data key, with the wallet's id, the table and the key as associated data, so a
 //!   row moved to another key, table or wallet no longer opens.
@@ -74,6 +75,12 @@ pub enum WalletError {
     MismatchedShares(String),
     #[error("the shares do not open the wallet: {0}")]
     RecoveryFailed(String),
+    #[error("this passkey does not open the wallet")]
+    WrongPasskey,
+    #[error("this wallet has no passkey {0}")]
+    NoSuchPasskey(String),
+    #[error("unusable passkey: {0}")]
+    InvalidPasskey(String),
 }
 
 impl WalletError {
@@ -83,6 +90,8 @@ impl WalletError {
             WalletError::NoWallet => "no_wallet",
             WalletError::AlreadyExists => "exists",
             WalletError::WrongPassphrase => "wrong_passphrase",
+            WalletError::WrongPasskey => "wrong_passkey",
+            WalletError::NoSuchPasskey(_) => "not_found",
             WalletError::Corrupt(_) | WalletError::Storage(_) => "storage",
             WalletError::EmptyPassphrase
             | WalletError::InvalidKdfParams(_)
@@ -94,7 +103,8 @@ impl WalletError {
             | WalletError::InvalidShare { .. }
             | WalletError::NotEnoughShares { .. }
             | WalletError::MismatchedShares(_)
-            | WalletError::RecoveryFailed(_) => "invalid",
+            | WalletError::RecoveryFailed(_)
+            | WalletError::InvalidPasskey(_) => "invalid",
         }
     }
 }
@@ -138,6 +148,7 @@ impl<S: Storage> Wallet<S> {
             salt: String::new(),
             wrapped_key: String::new(),
             recovery: None,
+            passkeys: Vec::new(),
         }
         .with_passphrase(&data_key, passphrase, params, rng)?;
         // The derivation takes a while: another writer (a second tab) may have created a
@@ -408,6 +419,24 @@ pub(crate) struct Header {
     /// The data key sealed under the passphrase's key, base64url.
     pub wrapped_key: String,
     pub recovery: Option<RecoveryHeader>,
+    /// The passkeys that also open the wallet. Absent when there are none, so a header written
+    /// before passkeys existed keeps its checksum.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub passkeys: Vec<PasskeyHeader>,
+}
+
+/// An enrolled passkey: the data key sealed under a key derived from the passkey's WebAuthn PRF
+/// output for `salt`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasskeyHeader {
+    /// The WebAuthn credential id, base64url.
+    pub id: String,
+    /// The PRF input (32 bytes), base64url: the page asks the passkey to evaluate it.
+    pub salt: String,
+    pub added: DateTime<Utc>,
+    /// base64url.
+    pub wrapped_key: String,
 }
 
 /// The current recovery set: the data key sealed under a key derived from a secret that only
@@ -517,6 +546,14 @@ impl Header {
                 return Err("has an impossible recovery threshold".to_owned());
             }
             decode_b64(&recovery.wrapped_key, "recovery wrapped key")?;
+        }
+        if self.passkeys.len() > crate::passkey::MAX_PASSKEYS {
+            return Err("has more passkeys than a wallet may have".to_owned());
+        }
+        for passkey in &self.passkeys {
+            crate::passkey::check_id(&passkey.id).map_err(|e| format!("has a passkey {e}"))?;
+            crate::passkey::check_salt(&passkey.salt).map_err(|e| format!("has a passkey {e}"))?;
+            decode_b64(&passkey.wrapped_key, "passkey wrapped key")?;
         }
         Ok(())
     }

@@ -7,6 +7,7 @@
 use chrono::{DateTime, TimeZone, Utc};
 use corroborate_wallet::memory::MemoryStorage;
 use corroborate_wallet::native::SqliteStorage;
+use corroborate_wallet::passkey::{MAX_PASSKEYS, passkeys_of};
 use corroborate_wallet::platform::{Storage, StorageError, Write};
 use corroborate_wallet::records::{
     CredentialKind, CredentialRecord, IdentityRecord, SettingsRecord, TABLES,
@@ -1107,4 +1108,235 @@ async fn a_backup_made_before_the_set_cannot_be_recovered_with_it() {
         .err()
         .unwrap();
     assert!(matches!(error, WalletError::NoRecoverySet), "{error}");
+}
+
+// Passkeys: a second way in, beside the passphrase.
+
+const PASSKEY_ID: &str = "cGFzc2tleS0x";
+const PASSKEY_SALT: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+
+#[tokio::test]
+async fn a_passkey_opens_the_wallet_beside_the_passphrase() {
+    let mut rng = rng();
+    let mut wallet = filled(memory()).await;
+    let secret = [7u8; 32];
+    wallet
+        .add_passkey(PASSKEY_ID, PASSKEY_SALT, &secret, &mut rng, now())
+        .await
+        .unwrap();
+    let storage = wallet.into_storage();
+    // The unlock screen reads what to ask the authenticator without any key.
+    let listed = passkeys_of(&storage).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (
+            listed[0].id.as_str(),
+            listed[0].salt.as_str(),
+            listed[0].added
+        ),
+        (PASSKEY_ID, PASSKEY_SALT, now())
+    );
+    let opened = Wallet::open_with_passkey(storage.clone(), PASSKEY_ID, &secret)
+        .await
+        .unwrap();
+    assert_filled(&opened).await;
+    // The passphrase still opens it, and changing it keeps the passkey.
+    let mut wallet = Wallet::open(storage.clone(), PASSPHRASE).await.unwrap();
+    wallet
+        .change_passphrase("a new passphrase", FAST, &mut rng)
+        .await
+        .unwrap();
+    let reopened = Wallet::open_with_passkey(wallet.into_storage(), PASSKEY_ID, &secret)
+        .await
+        .unwrap();
+    assert_filled(&reopened).await;
+}
+
+#[tokio::test]
+async fn a_wrong_or_unknown_passkey_is_told_apart_and_changes_nothing() {
+    let mut wallet = filled(memory()).await;
+    wallet
+        .add_passkey(PASSKEY_ID, PASSKEY_SALT, &[7; 32], &mut rng(), now())
+        .await
+        .unwrap();
+    let storage = wallet.into_storage();
+    let before = dump(&storage).await;
+    let wrong = Wallet::open_with_passkey(storage.clone(), PASSKEY_ID, &[8; 32])
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(wrong, WalletError::WrongPasskey), "{wrong}");
+    assert_eq!(wrong.code(), "wrong_passkey");
+    let unknown = Wallet::open_with_passkey(storage.clone(), "b3RoZXI", &[7; 32])
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&unknown, WalletError::NoSuchPasskey(id) if id == "b3RoZXI"),
+        "{unknown}"
+    );
+    assert_eq!(unknown.code(), "not_found");
+    for short in [&[7u8; 16][..], &[0; 32][..]] {
+        let refused = Wallet::open_with_passkey(storage.clone(), PASSKEY_ID, short)
+            .await
+            .err()
+            .unwrap();
+        assert!(
+            matches!(refused, WalletError::InvalidPasskey(_)),
+            "{refused}"
+        );
+    }
+    assert_eq!(dump(&storage).await, before);
+}
+
+#[tokio::test]
+async fn a_passkey_wrap_moved_to_another_passkey_does_not_open() {
+    use sha2::Digest;
+    let mut rng = rng();
+    let mut wallet = filled(memory()).await;
+    wallet
+        .add_passkey(PASSKEY_ID, PASSKEY_SALT, &[7; 32], &mut rng, now())
+        .await
+        .unwrap();
+    wallet
+        .add_passkey("b3RoZXI", PASSKEY_SALT, &[9; 32], &mut rng, now())
+        .await
+        .unwrap();
+    let storage = wallet.into_storage();
+    // Swap the two wrapped keys in the header, fixing its checksum as an attacker could (over
+    // the header's bytes as stored: fields in declaration order).
+    let stored = storage.get(META_TABLE, HEADER_KEY).await.unwrap().unwrap();
+    let text = String::from_utf8(stored).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let wrap = |i: usize| {
+        value["header"]["passkeys"][i]["wrapped_key"]
+            .as_str()
+            .unwrap()
+    };
+    let (first, second) = (wrap(0), wrap(1));
+    let swapped = text
+        .replace(first, "\u{0}")
+        .replace(second, first)
+        .replace('\u{0}', second);
+    let start = swapped.find("\"header\":").unwrap() + "\"header\":".len();
+    let end = swapped.rfind(",\"checksum\":").unwrap();
+    let checksum = hex::encode(sha2::Sha256::digest(&swapped.as_bytes()[start..end]));
+    let forged = swapped.replace(value["checksum"].as_str().unwrap(), &checksum);
+    overwrite(&storage, META_TABLE, HEADER_KEY, forged.into_bytes()).await;
+    // Each secret now meets the other passkey's wrap: bound to its id, it does not open.
+    for (id, secret) in [(PASSKEY_ID, [9u8; 32]), ("b3RoZXI", [7; 32])] {
+        let error = Wallet::open_with_passkey(storage.clone(), id, &secret)
+            .await
+            .err()
+            .unwrap();
+        assert!(matches!(error, WalletError::WrongPasskey), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn forgetting_a_passkey_closes_that_way_in_only() {
+    let mut rng = rng();
+    let mut wallet = filled(memory()).await;
+    for (id, secret) in [(PASSKEY_ID, [7u8; 32]), ("b3RoZXI", [9; 32])] {
+        wallet
+            .add_passkey(id, PASSKEY_SALT, &secret, &mut rng, now())
+            .await
+            .unwrap();
+    }
+    // Enrolling the same credential again replaces it.
+    wallet
+        .add_passkey(PASSKEY_ID, PASSKEY_SALT, &[5; 32], &mut rng, now())
+        .await
+        .unwrap();
+    assert_eq!(wallet.passkeys().len(), 2);
+    wallet.remove_passkey(PASSKEY_ID).await.unwrap();
+    let missing = wallet.remove_passkey(PASSKEY_ID).await.err().unwrap();
+    assert!(
+        matches!(missing, WalletError::NoSuchPasskey(_)),
+        "{missing}"
+    );
+    let storage = wallet.into_storage();
+    let gone = Wallet::open_with_passkey(storage.clone(), PASSKEY_ID, &[5; 32])
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(gone, WalletError::NoSuchPasskey(_)), "{gone}");
+    assert_filled(
+        &Wallet::open_with_passkey(storage.clone(), "b3RoZXI", &[9; 32])
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_filled(&Wallet::open(storage, PASSPHRASE).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn malformed_passkeys_are_refused_before_anything_is_written() {
+    let mut rng = rng();
+    let mut wallet = filled(memory()).await;
+    let before = dump(wallet.storage()).await;
+    let cases = [
+        ("not base64!", PASSKEY_SALT, [7u8; 32]),
+        ("", PASSKEY_SALT, [7; 32]),
+        (PASSKEY_ID, "AAEC", [7; 32]),
+    ];
+    for (id, salt, secret) in cases {
+        let error = wallet
+            .add_passkey(id, salt, &secret, &mut rng, now())
+            .await
+            .err()
+            .unwrap();
+        assert!(
+            matches!(error, WalletError::InvalidPasskey(_)),
+            "{id} {salt}: {error}"
+        );
+        assert_eq!(error.code(), "invalid");
+    }
+    assert_eq!(dump(wallet.storage()).await, before);
+    // At most MAX_PASSKEYS.
+    for i in 0..MAX_PASSKEYS {
+        let id = base64_url(format!("passkey-{i}").as_bytes());
+        wallet
+            .add_passkey(&id, PASSKEY_SALT, &[7; 32], &mut rng, now())
+            .await
+            .unwrap();
+    }
+    let full = wallet
+        .add_passkey("b25lLW1vcmU", PASSKEY_SALT, &[7; 32], &mut rng, now())
+        .await
+        .err()
+        .unwrap();
+    assert!(full.to_string().contains("at most 8 passkeys"), "{full}");
+}
+
+#[tokio::test]
+async fn a_header_without_passkeys_keeps_its_checksum_and_backups_carry_them() {
+    let mut rng = rng();
+    let mut wallet = filled(memory()).await;
+    // Headers written before passkeys existed have no such member.
+    let header = wallet
+        .storage()
+        .get(META_TABLE, HEADER_KEY)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!contains(&header, b"passkeys"));
+    wallet
+        .add_passkey(PASSKEY_ID, PASSKEY_SALT, &[7; 32], &mut rng, now())
+        .await
+        .unwrap();
+    let backup = wallet.backup(&mut rng).await.unwrap();
+    let restored = Wallet::restore(memory(), &backup, PASSPHRASE)
+        .await
+        .unwrap();
+    assert_eq!(restored.passkeys(), wallet.passkeys());
+    let reopened = Wallet::open_with_passkey(restored.into_storage(), PASSKEY_ID, &[7; 32])
+        .await
+        .unwrap();
+    assert_filled(&reopened).await;
+}
+
+fn base64_url(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
