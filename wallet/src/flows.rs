@@ -1268,6 +1268,104 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
             status,
         })
     }
+
+    /// Presents `chosen` (credential ids) to a verifier without the network: signed here, bound
+    /// to the challenge the verifier gave and to its domain, and handed over as a file; the
+    /// verifier checks it on its side (`corroborate verify-presentation` or `decide
+    /// --presentation`). Each credential must be about `holder` and valid now. The log keeps
+    /// what was disclosed to whom, with the outcome `offline` (no decision comes back here).
+    pub async fn present_offline(
+        &self,
+        holder: &IdentityRecord,
+        verifier: &str,
+        challenge: &str,
+        chosen: &[String],
+    ) -> Result<(Value, PresentationRecord), FlowError> {
+        let verifier = offline_field(verifier, "the verifier's domain")?;
+        let challenge = offline_field(challenge, "the verifier's challenge")?;
+        if chosen.is_empty() {
+            return Err(FlowError::Invalid(
+                "choose at least one credential to present".to_owned(),
+            ));
+        }
+        let now = self.now();
+        let all = self.wallet.all::<CredentialRecord>().await?;
+        let mut credentials = Vec::new();
+        for id in chosen {
+            let record = all
+                .iter()
+                .find(|r| &r.id == id)
+                .ok_or_else(|| FlowError::NotFound {
+                    what: "credential",
+                    id: id.clone(),
+                })?;
+            let valid_now = Credential::from_value(record.credential.clone())
+                .is_ok_and(|c| c.check_validity_period(now).is_ok());
+            if record.holder != holder.did || !valid_now {
+                return Err(FlowError::Invalid(format!(
+                    "credential {id} cannot be presented: it must be about {} and valid now",
+                    holder.label
+                )));
+            }
+            if !credentials
+                .iter()
+                .any(|c: &&CredentialRecord| c.id == record.id)
+            {
+                credentials.push(record);
+            }
+        }
+        let signer = identity::signer(holder)?;
+        let presentation = sign_presentation(
+            &holder.did,
+            credentials.iter().map(|c| c.credential.clone()).collect(),
+            &signer.key,
+            &signer.verification_method,
+            Cryptosuite::EddsaJcs2022,
+            &Binding::for_decision(&challenge, &verifier),
+            now,
+        )
+        .await
+        .map_err(|e| FlowError::Signing(e.to_string()))?;
+        let record = PresentationRecord {
+            challenge,
+            service: String::new(),
+            holder: holder.did.clone(),
+            verifier,
+            policy: String::new(),
+            policy_version: String::new(),
+            presented: now,
+            disclosed: credentials
+                .iter()
+                .map(|c| Disclosed {
+                    credential: c.id.clone(),
+                    issuer: c.issuer.clone(),
+                    fact_type: c.fact_type.clone(),
+                })
+                .collect(),
+            decision: None,
+            outcome: Some(OFFLINE_OUTCOME.to_owned()),
+        };
+        self.wallet.put(&record, &mut self.rng()).await?;
+        Ok((presentation, record))
+    }
+}
+
+/// The outcome logged for a presentation handed over without the network.
+pub const OFFLINE_OUTCOME: &str = "offline";
+
+/// A verifier's domain or challenge as typed or scanned: trimmed, one line, not empty, at most
+/// 512 characters.
+fn offline_field(value: &str, what: &str) -> Result<String, FlowError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(FlowError::Invalid(format!("{what} is missing")));
+    }
+    if value.chars().count() > 512 || value.chars().any(char::is_control) {
+        return Err(FlowError::Invalid(format!(
+            "{what} must be one line of at most 512 characters"
+        )));
+    }
+    Ok(value.to_owned())
 }
 
 /// Signs a credential with an assertion proof.

@@ -6,6 +6,7 @@
 //! - `support`: the harness (the service, wallets, registry and government calls);
 //! - `birth`: a fact several parties attest about a child's identity;
 //! - `revocation`: a person attester revoking what they signed, seen by the citizen;
+//! - `offline`: presenting without the network, checked on the verifier's side;
 //! - `refusals`: bad input and refused steps, each named and writing nothing;
 //! - `wallet_file`: the story kept in a SQLite wallet file, reopened and restored from a backup.
 //!
@@ -17,6 +18,7 @@
 mod support;
 
 mod birth;
+mod offline;
 mod refusals;
 mod revocation;
 mod wallet_file;

@@ -242,6 +242,26 @@ enum PresentCommand {
         #[arg(long)]
         yes: bool,
     },
+    /// Present without the network, to a verifier that checks on its side (`corroborate
+    /// verify-presentation` or `decide --presentation`): signed here, bound to the challenge and
+    /// the domain it gave; the presentation is written to --out, or printed.
+    Offline {
+        /// The verifier's domain (the audience its check expects).
+        #[arg(long = "to")]
+        verifier: String,
+        /// The one-time challenge the verifier gave.
+        #[arg(long)]
+        challenge: String,
+        /// The credentials to present (ids; repeat).
+        #[arg(long = "credential", required = true)]
+        credentials: Vec<String>,
+        /// Write the presentation to this new file (mode 600).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Consent without asking.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -961,6 +981,37 @@ async fn present(
             emit(cli, &value, || {
                 show::decision(&presented.decision, presented.status.as_ref())
             });
+        }
+        PresentCommand::Offline {
+            verifier,
+            challenge,
+            credentials,
+            out,
+            yes,
+        } => {
+            let consent = show::printable(&format!(
+                "To {verifier}, without the network, for the challenge {challenge}:\n{}\n",
+                credentials
+                    .iter()
+                    .map(|id| format!("  {id}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ));
+            eprint!("{consent}");
+            if !yes && !confirm("Disclose these credentials to this verifier?")? {
+                bail!("nothing was presented");
+            }
+            let (presentation, _) = agent
+                .present_offline(&me, verifier, challenge, credentials)
+                .await?;
+            let text = serde_json::to_string_pretty(&presentation)?;
+            match out {
+                Some(path) => {
+                    write_new_file(path, text.as_bytes())?;
+                    eprintln!("The presentation is in {}.", path.display());
+                }
+                None => println!("{text}"),
+            }
         }
     }
     Ok(())
