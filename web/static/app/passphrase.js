@@ -69,66 +69,81 @@ export function kdfProgress() {
   };
 }
 
-const PASSKEY_KEY = "corroborate.passkey";
-
+/** Whether this browser offers WebAuthn and this core can use a passkey's PRF output. */
 export function passkeySupported() {
   return Boolean(
-    window.PublicKeyCredential && navigator.credentials && state.core && state.core.WebWallet && typeof state.core.WebWallet.openWithSecret === "function",
+    window.PublicKeyCredential && navigator.credentials && state.core && state.core.WebWallet && typeof state.core.WebWallet.openWithPasskey === "function",
   );
-}
-
-export function passkeyEnrolled() {
-  try {
-    return Boolean(localStorage.getItem(PASSKEY_KEY));
-  } catch {
-    return false;
-  }
 }
 
 const b64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 const unb64 = (text) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
 
-/** Creates a passkey with the PRF extension and returns its PRF secret (32 bytes). */
+/** A WebAuthn failure (a DOMException) as a translated failure; ours pass through. */
+function webauthnFailure(error) {
+  if (error && error.code && error.message && !(error instanceof DOMException)) return error;
+  const name = error && error.name;
+  if (name === "NotAllowedError" || name === "AbortError") return { code: "cancelled", message: t("passkey.cancelled") };
+  if (name === "InvalidStateError") return { code: "passkey_exists", message: t("passkey.exists") };
+  if (name === "SecurityError") return { code: "passkey_insecure", message: t("passkey.insecure") };
+  return { code: "passkey_failed", message: t("passkey.failed", { reason: (error && error.message) || String(error) }) };
+}
+
+/** The PRF output in a credential's extension results, or null. */
+function prfOutput(credential) {
+  const prf = credential.getClientExtensionResults().prf;
+  return prf && prf.results && prf.results.first ? new Uint8Array(prf.results.first) : null;
+}
+
+/**
+ * Creates a passkey with the PRF extension and asks it for its output on a fresh random input.
+ * → `{id, salt, secret}` (id and salt base64url, secret 32 bytes), for `WebWallet.enablePasskey`.
+ */
 export async function enrollPasskey(label) {
   const salt = crypto.getRandomValues(new Uint8Array(32));
-  const created = await navigator.credentials.create({
-    publicKey: {
-      rp: { name: "Corroborate", id: location.hostname },
-      user: { id: crypto.getRandomValues(new Uint8Array(16)), name: label || "wallet", displayName: label || "wallet" },
-      challenge: crypto.getRandomValues(new Uint8Array(32)),
-      pubKeyCredParams: [{ type: "public-key", alg: -7 }, { type: "public-key", alg: -257 }],
-      authenticatorSelection: { residentKey: "preferred", userVerification: "required" },
-      extensions: { prf: { eval: { first: salt } } },
-    },
-  });
-  const prf = created.getClientExtensionResults().prf;
-  if (!prf || prf.enabled === false) throw { code: "invalid", message: t("passkey.noPrf") };
-  const record = { id: b64(created.rawId), salt: b64(salt) };
-  const secret = prf.results && prf.results.first ? new Uint8Array(prf.results.first) : await passkeySecret(record);
-  localStorage.setItem(PASSKEY_KEY, JSON.stringify(record));
-  return secret;
-}
-
-/** Asks the enrolled passkey for its PRF secret. */
-export async function passkeySecret(record = JSON.parse(localStorage.getItem(PASSKEY_KEY) || "null")) {
-  if (!record) throw { code: "not_found", message: t("passkey.none") };
-  const assertion = await navigator.credentials.get({
-    publicKey: {
-      challenge: crypto.getRandomValues(new Uint8Array(32)),
-      allowCredentials: [{ type: "public-key", id: unb64(record.id) }],
-      userVerification: "required",
-      extensions: { prf: { eval: { first: unb64(record.salt) } } },
-    },
-  });
-  const prf = assertion.getClientExtensionResults().prf;
-  if (!prf || !prf.results || !prf.results.first) throw { code: "invalid", message: t("passkey.noPrf") };
-  return new Uint8Array(prf.results.first);
-}
-
-export function forgetPasskey() {
   try {
-    localStorage.removeItem(PASSKEY_KEY);
-  } catch {
-    // Nothing kept.
+    const created = await navigator.credentials.create({
+      publicKey: {
+        rp: { name: "Corroborate", id: location.hostname },
+        user: { id: crypto.getRandomValues(new Uint8Array(16)), name: label || "wallet", displayName: label || "wallet" },
+        challenge: crypto.getRandomValues(new Uint8Array(32)),
+        pubKeyCredParams: [{ type: "public-key", alg: -8 }, { type: "public-key", alg: -7 }, { type: "public-key", alg: -257 }],
+        authenticatorSelection: { residentKey: "preferred", userVerification: "required" },
+        extensions: { prf: { eval: { first: salt } } },
+      },
+    });
+    const prf = created.getClientExtensionResults().prf;
+    if (!prf || prf.enabled === false) throw { code: "no_prf", message: t("passkey.noPrf") };
+    const id = b64(created.rawId);
+    // Some authenticators give the output only when asked with an assertion.
+    const secret = prfOutput(created) || (await passkeySecret([{ id, salt: b64(salt) }])).secret;
+    return { id, salt: b64(salt), secret };
+  } catch (error) {
+    throw webauthnFailure(error);
+  }
+}
+
+/**
+ * Asks one of the enrolled passkeys (`[{id, salt}]`, from `WebWallet.passkeysOf`) for its PRF
+ * output on its own input. → `{id, secret}`, the passkey the person used.
+ */
+export async function passkeySecret(enrolled) {
+  if (!enrolled || enrolled.length === 0) throw { code: "no_passkey", message: t("passkey.none") };
+  try {
+    const evalByCredential = Object.fromEntries(enrolled.map((p) => [p.id, { first: unb64(p.salt) }]));
+    const assertion = await navigator.credentials.get({
+      publicKey: {
+        rpId: location.hostname,
+        challenge: crypto.getRandomValues(new Uint8Array(32)),
+        allowCredentials: enrolled.map((p) => ({ type: "public-key", id: unb64(p.id) })),
+        userVerification: "required",
+        extensions: { prf: { evalByCredential } },
+      },
+    });
+    const secret = prfOutput(assertion);
+    if (!secret) throw { code: "no_prf", message: t("passkey.noPrf") };
+    return { id: b64(assertion.rawId), secret };
+  } catch (error) {
+    throw webauthnFailure(error);
   }
 }

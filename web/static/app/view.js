@@ -62,7 +62,8 @@ export function claimRows(claims, prefix = "") {
   const rows = [];
   if (!claims || typeof claims !== "object") return rows;
   for (const [key, value] of Object.entries(claims)) {
-    if (key === "id") continue;
+    // The subject's own id is shown apart; a party's id (a parent's DID) is disclosed like any claim.
+    if (key === "id" && !prefix) continue;
     const path = prefix ? `${prefix}.${key}` : key;
     if (value && typeof value === "object" && !Array.isArray(value) && !isAddress(value) && !isLanguageMap(value)) {
       rows.push(...claimRows(value, path));

@@ -4,9 +4,9 @@
 //! drives [`Agent`] or [`Wallet`], and shapes the answer.
 //!
 //! Every asynchronous method returns a Promise and borrows the open wallet while it runs. The
-//! ones that change the wallet itself (`changePassphrase`, `splitRecovery`, `erase`) need it
-//! alone: started while another call runs, they fail (code `busy`) rather than wait; so does a
-//! call started while one of them runs. A locked or erased wallet fails with code `locked`.
+//! ones that change the wallet itself (`changePassphrase`, `splitRecovery`, `enablePasskey`,
+//! `forgetPasskey`, `erase`) need it alone: started while another call runs, they fail (code
+//! `busy`) rather than wait; so does a call started while one of them runs. A locked or erased wallet fails with code `locked`.
 //!
 //! Nothing here panics or throws while a borrow is held: a JavaScript exception unwinds no Rust
 //! frame, so the borrow would stay taken and every later call would fail as busy.
@@ -21,6 +21,7 @@ use crate::shape::{self, camel};
 use corroborate_wallet::client::check_service_url;
 use corroborate_wallet::flows::{Agent, Ask, Env, Shown, Target, disagreements};
 use corroborate_wallet::identity;
+use corroborate_wallet::passkey::passkeys_of;
 use corroborate_wallet::platform::{Clock, EntropyRng, Storage};
 use corroborate_wallet::records::{
     CachedRecord, CredentialRecord, GivenRecord, IdentityRecord, PresentationRecord, ReceiptRecord,
@@ -349,6 +350,33 @@ impl WebWallet {
         })
     }
 
+    /// The passkeys enrolled in the wallet in `store`, read without opening it (what the unlock
+    /// screen asks the authenticator for). → `Promise<[{id, salt, added}]>` (base64url)
+    #[wasm_bindgen(js_name = passkeysOf)]
+    pub fn passkeys_of(store: JsStore) -> Promise {
+        promise(async move {
+            let listed = passkeys_of(&BrowserStorage(store)).await?;
+            to_js(&record(&listed)?)
+        })
+    }
+
+    /// Opens the wallet in `store` with the PRF output (`secret`, 32 bytes) the passkey `id`
+    /// gave for its input. → `Promise<WebWallet>`; a passkey that does not open it fails with
+    /// code `wrong_passkey`, one never enrolled here with `not_found`.
+    #[wasm_bindgen(js_name = openWithPasskey)]
+    pub fn open_with_passkey(
+        store: JsStore,
+        id: String,
+        secret: Uint8Array,
+        service: Option<String>,
+    ) -> Promise {
+        let secret = Zeroizing::new(secret.to_vec());
+        promise(async move {
+            let wallet = Wallet::open_with_passkey(BrowserStorage(store), &id, &secret).await?;
+            opened(wallet, env(), service).await
+        })
+    }
+
     /// Restores a backup (made under `passphrase`) into an empty `store`. → `Promise<WebWallet>`
     pub fn restore(
         store: JsStore,
@@ -396,7 +424,7 @@ impl WebWallet {
     }
 
     /// `{id, created, service, kdf: {memoryKib, iterations, parallelism},
-    /// recovery: {threshold, shares} | null, passkey}`
+    /// recovery: {threshold, shares} | null, passkeys: [{id, salt, added}]}`
     pub fn info(&self) -> Result<JsValue, JsValue> {
         let state = read(&self.state)?;
         let wallet = &state.wallet;
@@ -413,7 +441,7 @@ impl WebWallet {
             "recovery": wallet.recovery_set().map(|(_, threshold, shares)| {
                 json!({"threshold": threshold, "shares": shares})
             }),
-            "passkey": false,
+            "passkeys": record(&wallet.passkeys())?,
         });
         Ok(to_js(&info)?)
     }
@@ -731,6 +759,35 @@ impl WebWallet {
         })
     }
 
+    /// Presents the credentials `credentialIds` without the network, to a verifier that checks
+    /// on its side: signed here, bound to its `challenge` and domain (`verifier`), and logged
+    /// with the outcome `offline` (as `corroborate-wallet present offline`).
+    /// → `{presentation, record}` (the signed presentation, to hand over as a file)
+    #[wasm_bindgen(js_name = presentOffline)]
+    pub fn present_offline(
+        &self,
+        verifier: String,
+        challenge: String,
+        credential_ids: JsValue,
+        who: Option<String>,
+    ) -> Promise {
+        let chosen = ids(&credential_ids);
+        self.act(move |s| {
+            Box::pin(async move {
+                let chosen = chosen?;
+                let me = s.me(who.as_deref()).await?;
+                let (presentation, logged) = s
+                    .agent()
+                    .present_offline(&me, &verifier, &challenge, &chosen)
+                    .await?;
+                to_js(&json!({
+                    "presentation": presentation,
+                    "record": camel(record(&logged)?),
+                }))
+            })
+        })
+    }
+
     /// → `[{id, kind: "attestation" | "status", holder, issuer, factType, received, source,
     /// credential, statusCheckedAt}]`; `statusCheckedAt` is when its status list was last
     /// fetched (the oldest, when it names several), or null.
@@ -917,6 +974,35 @@ impl WebWallet {
                 .split_recovery(threshold, shares, &mut EntropyRng(&env.entropy))
                 .await?;
             to_js(&json!(made))
+        })
+    }
+
+    /// Enrols a passkey: `id` its credential id and `salt` the PRF input (base64url), `secret`
+    /// the 32 bytes its PRF gave for that input. → `Promise<[{id, salt, added}]>`
+    #[wasm_bindgen(js_name = enablePasskey)]
+    pub fn enable_passkey(&self, id: String, salt: String, secret: Uint8Array) -> Promise {
+        let secret = Zeroizing::new(secret.to_vec());
+        let state = self.state.clone();
+        promise(async move {
+            let mut guard = state.try_borrow_mut().map_err(|_| busy())?;
+            let State { wallet, env, .. } = guard.as_mut().ok_or_else(locked)?;
+            let now = env.clock.now();
+            wallet
+                .add_passkey(&id, &salt, &secret, &mut EntropyRng(&env.entropy), now)
+                .await?;
+            to_js(&record(&wallet.passkeys())?)
+        })
+    }
+
+    /// Forgets the passkey `id`: it no longer opens this wallet. → `Promise<[{id, salt, added}]>`
+    #[wasm_bindgen(js_name = forgetPasskey)]
+    pub fn forget_passkey(&self, id: String) -> Promise {
+        let state = self.state.clone();
+        promise(async move {
+            let mut guard = state.try_borrow_mut().map_err(|_| busy())?;
+            let State { wallet, .. } = guard.as_mut().ok_or_else(locked)?;
+            wallet.remove_passkey(&id).await?;
+            to_js(&record(&wallet.passkeys())?)
         })
     }
 

@@ -32,6 +32,7 @@ export async function render({ rerender }) {
     attestations.length
       ? el("ul", { class: "cards", dataset: { testid: "credential-list" } }, attestations.map(([r, vc]) => attestationCard(r, vc)))
       : el("div", { dataset: { testid: "credential-list" } }, el("p", { class: "meta" }, t("credentials.none"))),
+    el("p", {}, el("a", { href: "#/present", dataset: { testid: "to-present-offline" } }, t("offline.link"))),
     importForm(rerender),
   );
 }

@@ -3,7 +3,6 @@
 
 import { t } from "../../common/i18n.js";
 import { busy, el, showError, announce } from "../../common/ui.js";
-import { forgetPasskey } from "../passphrase.js";
 import { lock, state, wallet } from "../state.js";
 
 export function render({ go }) {
@@ -30,7 +29,6 @@ export function render({ go }) {
     try {
       await busy(submit, wallet().erase());
       lock();
-      forgetPasskey();
       try {
         localStorage.removeItem("corroborate.identity");
       } catch {

@@ -30,7 +30,7 @@ export async function render() {
                 el("dt", {}, t("log.verifier")),
                 el("dd", {}, did(field(r, "verifier"))),
                 el("dt", {}, t("log.policy")),
-                el("dd", {}, el("code", {}, printable(field(r, "policy") || "")), " ", t("present.version", { version: printable(field(r, "policyVersion") || "") })),
+                el("dd", {}, field(r, "policy") ? [el("code", {}, printable(field(r, "policy"))), " ", t("present.version", { version: printable(field(r, "policyVersion") || "") })] : t("log.noPolicy")),
                 el("dt", {}, t("log.outcome")),
                 el("dd", {}, outcome ? (hasTranslation(`outcome.${outcome}`) ? t(`outcome.${outcome}`) : printable(outcome)) : t("log.noAnswer")),
                 el("dt", {}, t("log.disclosed")),

@@ -12,9 +12,8 @@ import { claimList, claimsOf, did, factName, outcomeBadge, printable, summary } 
 export async function render({ param, go }) {
   const w = wallet();
   const challenge = param;
-  if (!challenge) {
-    return el("section", {}, el("h1", {}, t("present.title")), el("p", {}, t("present.noChallenge")));
-  }
+  // Without a verifier's request to answer: present offline, to a verifier that checks itself.
+  if (!challenge) return (await import("./present-offline.js")).render();
   const shown = await w.presentShow(challenge, actingAs());
   const ask = shown.ask || {};
   const disclose = (shown.disclose || []).map(summary);

@@ -98,13 +98,39 @@ function updateText() {
 
 function passkeyPart(w, info, me) {
   if (!passkeySupported() || typeof w.enablePasskey !== "function") return null;
-  const errors = el("div", { "aria-live": "assertive" });
+  const errors = el("div", { "aria-live": "assertive", dataset: { testid: "passkey-status" } });
+  const list = el("ul", { dataset: { testid: "passkeys" } });
+  const showList = (passkeys) => {
+    list.replaceChildren(
+      ...(passkeys.length === 0
+        ? [el("li", {}, t("settings.passkeysNone"))]
+        : passkeys.map((p, i) => {
+            const forget = el("button", { type: "button", class: "secondary", dataset: { testid: "forget-passkey" }, "aria-label": `${t("settings.forgetPasskey")} ${i + 1}` }, t("settings.forgetPasskey"));
+            forget.addEventListener("click", async () => {
+              showError(errors, null);
+              try {
+                showList(await busy(forget, w.forgetPasskey(p.id)));
+                announce(t("settings.passkeyForgotten"));
+                errors.replaceChildren(el("p", { class: "success" }, t("settings.passkeyForgotten")));
+              } catch (failure) {
+                showError(errors, failure);
+              }
+            });
+            return el("li", {}, `${t("settings.passkey")} ${i + 1} — ${t("settings.passkeyAdded", { date: formatDate(p.added) })} `, forget);
+          })),
+    );
+  };
+  showList(info.passkeys || []);
   const button = el("button", { type: "button", class: "secondary", dataset: { testid: "enable-passkey" } }, t("settings.enablePasskey"));
   button.addEventListener("click", async () => {
     showError(errors, null);
     try {
-      const secret = await enrollPasskey(me.label);
-      await busy(button, w.enablePasskey(secret));
+      const { id, salt, secret } = await enrollPasskey(me.label);
+      try {
+        showList(await busy(button, w.enablePasskey(id, salt, secret)));
+      } finally {
+        secret.fill(0);
+      }
       errors.replaceChildren(el("p", { class: "success" }, t("settings.passkeyOn")));
       announce(t("settings.passkeyOn"));
     } catch (failure) {
@@ -115,7 +141,9 @@ function passkeyPart(w, info, me) {
     "section",
     {},
     el("h2", {}, t("settings.passkey")),
-    el("p", {}, info.passkey ? t("settings.passkeyOn") : t("settings.passkeyText")),
+    el("p", {}, t("settings.passkeyText")),
+    el("h3", {}, t("settings.passkeys")),
+    list,
     el("div", { class: "actions" }, button),
     errors,
   );

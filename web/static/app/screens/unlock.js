@@ -1,10 +1,11 @@
-// Unlock: the passphrase (Argon2id takes a second or two: a progress bar says so), or the passkey
-// when one was enrolled and the browser offers WebAuthn PRF.
+// Unlock: the passphrase (Argon2id takes a second or two: a progress bar says so), or a passkey
+// when one was enrolled in this wallet (its header says which, readable while locked) and the
+// browser offers WebAuthn.
 
 import { t } from "../../common/i18n.js";
 import { busy, el, showError } from "../../common/ui.js";
 import { continueToPending } from "../app.js";
-import { kdfProgress, passkeyEnrolled, passkeySecret, passkeySupported } from "../passphrase.js";
+import { kdfProgress, passkeySecret, passkeySupported } from "../passphrase.js";
 import { actingAs, nextPaint, refreshIdentities, setActingAs, state } from "../state.js";
 
 export function render() {
@@ -44,24 +45,34 @@ export function render() {
     }
   });
 
-  let passkey = null;
-  if (passkeySupported() && passkeyEnrolled()) {
+  const passkey = el("div", { class: "actions", hidden: true });
+  if (passkeySupported()) {
     const button = el("button", { type: "button", class: "secondary", dataset: { testid: "unlock-passkey" } }, t("unlock.passkey"));
     button.addEventListener("click", async () => {
       showError(errors, null);
       try {
-        const secret = await passkeySecret();
+        const enrolled = await state.core.WebWallet.passkeysOf(state.store);
+        const { id, secret } = await passkeySecret(enrolled);
         progress.show("unlock.opening");
         await nextPaint();
-        const wallet = await busy(button, state.core.WebWallet.openWithSecret(state.store, secret));
-        progress.hide();
-        await done(wallet);
+        try {
+          const wallet = await busy(button, state.core.WebWallet.openWithPasskey(state.store, id, secret, location.origin));
+          progress.hide();
+          await done(wallet);
+        } finally {
+          secret.fill(0);
+        }
       } catch (failure) {
         progress.hide();
         showError(errors, failure);
       }
     });
-    passkey = el("div", { class: "actions" }, button);
+    passkey.append(button);
+    // Offered only when this wallet has a passkey; a store that cannot be read says so on submit.
+    state.core.WebWallet.passkeysOf(state.store).then(
+      (enrolled) => (passkey.hidden = enrolled.length === 0),
+      () => {},
+    );
   }
 
   return el(
