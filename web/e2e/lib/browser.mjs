@@ -27,9 +27,13 @@ export async function launch() {
 export const PHONE = { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 export const DESK = { viewport: { width: 1280, height: 900 } };
 
-/** A person's browser: their own context and page; failures on the page fail the test. */
-export async function person(browser, name, { device = PHONE, locale = "en-GB" } = {}) {
-  const context = await browser.newContext({ ...device, locale, acceptDownloads: true });
+/**
+ * A person's browser: their own context and page; failures on the page fail the test.
+ * `bypassCSP` lets a test inject its own script (the accessibility checker) into pages served
+ * under the strict CSP; the pages' own scripts are the same either way.
+ */
+export async function person(browser, name, { device = PHONE, locale = "en-GB", bypassCSP = false } = {}) {
+  const context = await browser.newContext({ ...device, locale, acceptDownloads: true, bypassCSP });
   const page = await context.newPage();
   page.setDefaultTimeout(30_000);
   const problems = [];

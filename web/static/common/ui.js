@@ -94,6 +94,19 @@ export async function busy(button, promise) {
   }
 }
 
+/**
+ * After a screen was replaced, moves focus to its heading so keyboard and screen-reader users
+ * know where they are, unless the screen already put focus inside it (on its first field).
+ */
+export function focusHeading(container, selector = "h1") {
+  const active = document.activeElement;
+  if (active && active !== container && container.contains(active)) return;
+  const heading = container.querySelector(selector);
+  if (!heading) return;
+  if (!heading.hasAttribute("tabindex")) heading.setAttribute("tabindex", "-1");
+  heading.focus();
+}
+
 let liveRegion = null;
 
 /** Says message through a polite aria-live region. */
@@ -168,3 +181,13 @@ export function copyButton(text, label = t("common.copy")) {
 export function readFile(file, as = "text") {
   return as === "bytes" ? file.arrayBuffer().then((b) => new Uint8Array(b)) : file.text();
 }
+
+// The skip link's "#main" would be a route change in apps that route on the hash: it moves focus
+// to the main region instead (every page that has one imports this module).
+document.addEventListener("click", (event) => {
+  const link = event.target instanceof Element ? event.target.closest("a.skip-link") : null;
+  const main = document.getElementById("main");
+  if (!link || !main) return;
+  event.preventDefault();
+  main.focus();
+});

@@ -5,7 +5,7 @@
 // #/accreditation/ID, #/policies, #/policy/ID/VERSION.
 
 import { applyI18n, initI18n, languageSwitcher, t } from "../common/i18n.js";
-import { clear, el } from "../common/ui.js";
+import { clear, el, focusHeading } from "../common/ui.js";
 import { Session, renderSignIn, signedInBox } from "../portal/session.js";
 import { renderDecision } from "./decision.js";
 import { renderDecisions } from "./decisions.js";
@@ -86,7 +86,8 @@ async function render({ focus = false } = {}) {
 async function start() {
   await initI18n("dashboard");
   applyI18n(document);
-  session.onChange(() => render());
+  // Signing in or out, or making the key, replaces the screen: focus goes to its heading.
+  session.onChange(() => render().then(() => focusHeading(document.getElementById("main"))));
   window.addEventListener("hashchange", () => render({ focus: true }));
   window.addEventListener("languagechange", () => render());
   await render();

@@ -3,7 +3,7 @@
 // a CSV file, lists what was issued and revokes. Hash routes: #/issue, #/bulk, #/issued.
 
 import { applyI18n, initI18n, languageSwitcher, t } from "../common/i18n.js";
-import { clear, el, showError } from "../common/ui.js";
+import { clear, el, focusHeading, showError } from "../common/ui.js";
 import { renderBulk } from "./bulk.js";
 import { renderIssue } from "./issue.js";
 import { renderIssued } from "./issued.js";
@@ -104,7 +104,8 @@ async function render() {
 async function start() {
   await initI18n("portal");
   applyI18n(document);
-  session.onChange(() => render());
+  // Signing in or out, or making the key, replaces the screen: focus goes to its heading.
+  session.onChange(() => render().then(() => focusHeading(document.getElementById("main"))));
   window.addEventListener("hashchange", () => {
     render().then(() => {
       const heading = document.querySelector("#main h2, #main h1");
