@@ -1,17 +1,21 @@
 // Evaluating a presentation: the civil servant picks a policy, the service makes a one-time
 // challenge (POST /presentation-requests), the citizen opens its link (shown as a QR code and as
 // text) in their wallet, and this page follows the challenge (GET /decisions?challenge=…, every
-// 2 s while the page is open) and opens the decision as soon as it exists.
+// 2 s while the page is open) and opens the decision as soon as it exists. When the citizen's phone
+// is offline, the page shows the request's domain and challenge to read out; the wallet signs for
+// exactly those ("Present without network") and this page submits the file handed over.
 
 import { loadCore, qrSvg } from "../common/core.js";
 import { formatDateTime } from "../common/format.js";
 import { t } from "../common/i18n.js";
-import { announce, busy, clear, copyButton, el, failureMessage, showError, svgFromMarkup } from "../common/ui.js";
+import { announce, busy, clear, copyButton, el, failureMessage, readFile, showError, svgFromMarkup } from "../common/ui.js";
 
 export const POLL_MS = 2000;
 
-export function presentationLink(challenge) {
-  return `${location.origin}/app/#/present/${encodeURIComponent(challenge)}`;
+/** The wallet's link for a request; `to` (the verifier's domain) lets a phone without network present for it. */
+export function presentationLink(challenge, domain) {
+  const to = domain ? `?to=${encodeURIComponent(domain)}` : "";
+  return `${location.origin}/app/#/present/${encodeURIComponent(challenge)}${to}`;
 }
 
 /** The policies, newest version first within an id. */
@@ -65,7 +69,7 @@ export async function renderEvaluate(main, { session }) {
       showError(errors, failure);
       return;
     }
-    const link = presentationLink(asked.challenge);
+    const link = presentationLink(asked.challenge, asked.domain);
     const qr = el("figure", { class: "qr", role: "img", "aria-label": t("evaluate.qrLabel") });
     try {
       await loadCore();
@@ -95,6 +99,7 @@ export async function renderEvaluate(main, { session }) {
         el("div", { class: "actions" }, copyButton(link, t("evaluate.copyLink"))),
         waiting,
       ),
+      handOver(session, asked),
     );
     request.querySelector("h2").focus();
     announce(t("evaluate.requestMade"));
@@ -124,4 +129,53 @@ export async function renderEvaluate(main, { session }) {
     timer = setInterval(poll, POLL_MS);
   });
   return stop;
+}
+
+/** For a phone without network: the values to read out, and the file handed over, submitted. */
+function handOver(session, asked) {
+  const file = el("input", { id: "offline-file", type: "file", accept: ".json,application/json", dataset: { testid: "offline-file" } });
+  const submit = el("button", { type: "submit", class: "secondary", dataset: { testid: "offline-submit" } }, t("evaluate.offlineSubmit"));
+  const errors = el("div", { "aria-live": "assertive", dataset: { testid: "offline-error" } });
+  const form = el(
+    "form",
+    {},
+    el("div", { class: "field" }, el("label", { for: file.id }, t("evaluate.offlineFile")), file),
+    errors,
+    el("div", { class: "actions" }, submit),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    showError(errors, null);
+    try {
+      if (!file.files[0]) throw { code: "invalid", message: t("evaluate.offlineChoose") };
+      let presentation;
+      try {
+        presentation = JSON.parse(await readFile(file.files[0]));
+      } catch {
+        throw { code: "invalid", message: t("evaluate.offlineNotJson") };
+      }
+      const path = `/presentation-requests/${encodeURIComponent(asked.challenge)}/presentations`;
+      const answer = await busy(submit, session.call("POST", path, { body: { presentation } }));
+      const decision = answer && answer.decision;
+      if (decision && decision.id) location.hash = `#/decision/${encodeURIComponent(decision.id)}`;
+    } catch (failure) {
+      showError(errors, failure);
+    }
+  });
+  return el(
+    "details",
+    { class: "card stack", dataset: { testid: "offline-hand-over" } },
+    el("summary", {}, t("evaluate.offlineTitle")),
+    el("p", {}, t("evaluate.offlineText")),
+    el(
+      "dl",
+      { class: "fields" },
+      el("dt", {}, t("evaluate.offlineDomain")),
+      el("dd", { class: "mono", dataset: { testid: "offline-domain" } }, asked.domain),
+      el("dt", {}, t("evaluate.offlineChallenge")),
+      el("dd", { class: "mono", dataset: { testid: "offline-challenge" } }, asked.challenge),
+    ),
+    el("div", { class: "actions" }, copyButton(asked.challenge)),
+    form,
+  );
 }

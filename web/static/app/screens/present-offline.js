@@ -10,14 +10,15 @@ import { busy, el, showError, announce, download } from "../../common/ui.js";
 import { actingAs, field, wallet } from "../state.js";
 import { claimList, claimsOf, did, factName, factTypeOf, printable, summary } from "../view.js";
 
-export async function render() {
+/** `prefill`: the verifier and challenge of a request link opened without network, and why. */
+export async function render(prefill = {}) {
   const w = wallet();
   const me = actingAs();
   const records = (await w.credentials()).map(summary).filter((r) => !me || r.holder === me);
   const full = await Promise.all(records.map((r) => r.credential || w.credential(r.id).catch(() => null)));
 
-  const verifier = el("input", { id: "offline-verifier", required: true, autocomplete: "off", spellcheck: false, "aria-describedby": "offline-verifier-hint" });
-  const challenge = el("input", { id: "offline-challenge", required: true, autocomplete: "off", spellcheck: false, "aria-describedby": "offline-challenge-hint" });
+  const verifier = el("input", { id: "offline-verifier", required: true, autocomplete: "off", spellcheck: false, "aria-describedby": "offline-verifier-hint", value: prefill.verifier || "" });
+  const challenge = el("input", { id: "offline-challenge", required: true, autocomplete: "off", spellcheck: false, "aria-describedby": "offline-challenge-hint", value: prefill.challenge || "" });
   const boxes = records.map((r) => el("input", { type: "checkbox", id: `offline-${r.id}`, value: r.id }));
   const errors = el("div", { "aria-live": "assertive", dataset: { testid: "offline-error" } });
   const submit = el("button", { type: "submit", dataset: { testid: "offline-present" } }, t("offline.sign"));
@@ -53,8 +54,9 @@ export async function render() {
     "section",
     { dataset: { testid: "present-offline" } },
     el("h1", {}, t("offline.title")),
+    prefill.failure ? el("p", { class: "warning", role: "status", dataset: { testid: "offline-fallback" } }, t("offline.fallback")) : null,
     el("p", { class: "notice" }, t("offline.intro")),
-    el("p", { class: "hint" }, t("present.noChallenge")),
+    prefill.challenge ? null : el("p", { class: "hint" }, t("present.noChallenge")),
     form,
   );
 

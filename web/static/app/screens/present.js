@@ -11,10 +11,18 @@ import { claimList, claimsOf, did, factName, outcomeBadge, printable, summary } 
 
 export async function render({ param, go }) {
   const w = wallet();
-  const challenge = param;
+  // `CHALLENGE?to=DOMAIN`: the dashboard's link names the verifier too, for a phone without network.
+  const [challenge, to] = (param || "").split("?to=");
   // Without a verifier's request to answer: present offline, to a verifier that checks itself.
   if (!challenge) return (await import("./present-offline.js")).render();
-  const shown = await w.presentShow(challenge, actingAs());
+  let shown;
+  try {
+    shown = await w.presentShow(challenge, actingAs());
+  } catch (failure) {
+    // The request cannot be read without the network: sign for it here, for the file to hand over.
+    if (failure && failure.code === "network" && to) return (await import("./present-offline.js")).render({ verifier: to, challenge, failure });
+    throw failure;
+  }
   const ask = shown.ask || {};
   const disclose = (shown.disclose || []).map(summary);
   const disagreements = shown.disagreements || [];
