@@ -1150,18 +1150,9 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
             )));
         }
         self.check_not_expired(ask)?;
-        let signer = identity::signer(holder)?;
-        let presentation = sign_presentation(
-            &holder.did,
-            credentials.iter().map(|c| c.credential.clone()).collect(),
-            &signer.key,
-            &signer.verification_method,
-            Cryptosuite::EddsaJcs2022,
-            &Binding::for_decision(&ask.challenge, &ask.domain),
-            self.now(),
-        )
-        .await
-        .map_err(|e| FlowError::Signing(e.to_string()))?;
+        let presentation = self
+            .sign_bound(holder, credentials.iter(), &ask.challenge, &ask.domain)
+            .await?;
         let mut record = PresentationRecord {
             challenge: ask.challenge.clone(),
             service: self.service.base().to_owned(),
@@ -1170,14 +1161,7 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
             policy: ask.policy.clone(),
             policy_version: ask.policy_version.clone(),
             presented: self.now(),
-            disclosed: credentials
-                .iter()
-                .map(|c| Disclosed {
-                    credential: c.id.clone(),
-                    issuer: c.issuer.clone(),
-                    fact_type: c.fact_type.clone(),
-                })
-                .collect(),
+            disclosed: credentials.iter().map(disclosed).collect(),
             decision: None,
             outcome: None,
         };
@@ -1314,18 +1298,9 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
                 credentials.push(record);
             }
         }
-        let signer = identity::signer(holder)?;
-        let presentation = sign_presentation(
-            &holder.did,
-            credentials.iter().map(|c| c.credential.clone()).collect(),
-            &signer.key,
-            &signer.verification_method,
-            Cryptosuite::EddsaJcs2022,
-            &Binding::for_decision(&challenge, &verifier),
-            now,
-        )
-        .await
-        .map_err(|e| FlowError::Signing(e.to_string()))?;
+        let presentation = self
+            .sign_bound(holder, credentials.iter().copied(), &challenge, &verifier)
+            .await?;
         let record = PresentationRecord {
             challenge,
             service: String::new(),
@@ -1334,19 +1309,43 @@ impl<'a, S: Storage, T: Transport, C: Clock, E: Entropy> Agent<'a, S, T, C, E> {
             policy: String::new(),
             policy_version: String::new(),
             presented: now,
-            disclosed: credentials
-                .iter()
-                .map(|c| Disclosed {
-                    credential: c.id.clone(),
-                    issuer: c.issuer.clone(),
-                    fact_type: c.fact_type.clone(),
-                })
-                .collect(),
+            disclosed: credentials.iter().copied().map(disclosed).collect(),
             decision: None,
             outcome: Some(OFFLINE_OUTCOME.to_owned()),
         };
         self.wallet.put(&record, &mut self.rng()).await?;
         Ok((presentation, record))
+    }
+
+    /// A presentation of `credentials` by `holder`, bound to a verifier's challenge and domain.
+    async fn sign_bound(
+        &self,
+        holder: &IdentityRecord,
+        credentials: impl Iterator<Item = &CredentialRecord>,
+        challenge: &str,
+        domain: &str,
+    ) -> Result<Value, FlowError> {
+        let signer = identity::signer(holder)?;
+        sign_presentation(
+            &holder.did,
+            credentials.map(|c| c.credential.clone()).collect(),
+            &signer.key,
+            &signer.verification_method,
+            Cryptosuite::EddsaJcs2022,
+            &Binding::for_decision(challenge, domain),
+            self.now(),
+        )
+        .await
+        .map_err(|e| FlowError::Signing(e.to_string()))
+    }
+}
+
+/// How a presented credential is remembered in the log.
+fn disclosed(credential: &CredentialRecord) -> Disclosed {
+    Disclosed {
+        credential: credential.id.clone(),
+        issuer: credential.issuer.clone(),
+        fact_type: credential.fact_type.clone(),
     }
 }
 

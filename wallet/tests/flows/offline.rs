@@ -10,40 +10,55 @@ use corroborate_verifier::verification::VerifyOptions;
 use corroborate_wallet::flows::{FlowError, OFFLINE_OUTCOME};
 use corroborate_wallet::records::{CredentialRecord, PresentationRecord};
 use corroborate_wallet::resolve::Online;
-use serde_json::json;
+use serde_json::{Value, json};
 
 const DOMAIN: &str = "did:web:ixelles.example";
 const CHALLENGE: &str = "counter-7-2026-11-29";
+
+/// A neighbour's residence attestation about `subject`, signed by `attester`.
+async fn attestation(world: &World, attester: &Person, subject: &str, number: &str) -> Value {
+    let (credential, _) = world
+        .agent(&attester.wallet)
+        .issue(
+            &attester.id,
+            subject,
+            RESIDENCE,
+            &residence(number),
+            json!({"role": "neighbour", "since": "2019-04-01"}),
+            Cryptosuite::EddsaJcs2022,
+        )
+        .await
+        .unwrap();
+    credential
+}
+
+/// `holder` keeps `credential`; its id in the wallet.
+async fn kept(world: &World, holder: &Person, credential: &Value) -> String {
+    world
+        .agent(&holder.wallet)
+        .import(&holder.id, credential)
+        .await
+        .unwrap();
+    let all = holder.wallet.all::<CredentialRecord>().await.unwrap();
+    let record = all.iter().find(|r| r.credential == *credential).unwrap();
+    record.id.clone()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_offline_presentation_holds_for_its_challenge_and_domain_only() {
     let world = World::start().await;
     let citizen = Person::new("me").await;
     let attester = world.witness("me").await;
-    let (credential, _) = world
-        .agent(&attester.wallet)
-        .issue(
-            &attester.id,
-            &citizen.id.did,
-            RESIDENCE,
-            &residence("27"),
-            json!({"role": "neighbour", "since": "2019-04-01"}),
-            Cryptosuite::EddsaJcs2022,
-        )
-        .await
-        .unwrap();
-    let mine = world.agent(&citizen.wallet);
-    mine.import(&citizen.id, &credential).await.unwrap();
-    let id = citizen.wallet.all::<CredentialRecord>().await.unwrap()[0]
-        .id
-        .clone();
+    let credential = attestation(&world, &attester, &citizen.id.did, "27").await;
+    let id = kept(&world, &citizen, &credential).await;
 
+    let mine = world.agent(&citizen.wallet);
     let (presentation, record) = mine
         .present_offline(
             &citizen.id,
             DOMAIN,
             &format!("  {CHALLENGE}\n"),
-            &[id.clone()],
+            std::slice::from_ref(&id),
         )
         .await
         .unwrap();
@@ -85,23 +100,8 @@ async fn offline_presenting_refuses_bad_input_and_writes_nothing() {
     let other = Person::new("someone else").await;
     let attester = world.witness("me").await;
     // A credential about someone else, kept by the citizen's wallet under that person's name.
-    let (about_other, _) = world
-        .agent(&attester.wallet)
-        .issue(
-            &attester.id,
-            &other.id.did,
-            RESIDENCE,
-            &residence("29"),
-            json!({"role": "neighbour", "since": "2019-04-01"}),
-            Cryptosuite::EddsaJcs2022,
-        )
-        .await
-        .unwrap();
-    let theirs = world.agent(&other.wallet);
-    theirs.import(&other.id, &about_other).await.unwrap();
-    let their_id = other.wallet.all::<CredentialRecord>().await.unwrap()[0]
-        .id
-        .clone();
+    let about_other = attestation(&world, &attester, &other.id.did, "29").await;
+    let their_id = kept(&world, &other, &about_other).await;
     let mine = world.agent(&citizen.wallet);
     let before = rows(&citizen.wallet).await;
 
@@ -137,7 +137,8 @@ async fn offline_presenting_refuses_bad_input_and_writes_nothing() {
         assert!(error.to_string().contains(expected), "{expected}: {error}");
     }
     // Another person's credential, presented from their wallet by the citizen's identity.
-    let error = theirs
+    let error = world
+        .agent(&other.wallet)
         .present_offline(&citizen.id, DOMAIN, CHALLENGE, &[their_id])
         .await
         .unwrap_err();
