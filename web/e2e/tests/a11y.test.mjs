@@ -54,14 +54,24 @@ async function audit(page, screen) {
   if (backgrounds[0] === backgrounds[1]) found.push(`${screen}: the same background in light and dark (${backgrounds[0]})`);
   const width = page.viewportSize().width;
   if (width <= 400) {
+    // Against the layout viewport (clientWidth): on a phone, innerWidth grows with what overflows.
     const { scroll, inner, widest } = await page.evaluate(() => {
-      const inner = window.innerWidth;
+      const inner = document.documentElement.clientWidth;
       const over = [...document.querySelectorAll("body *")]
         .filter((e) => e.getBoundingClientRect().right > inner + 1)
         .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ""}${e.className && typeof e.className === "string" ? `.${e.className.split(" ").join(".")}` : ""}`);
       return { scroll: document.documentElement.scrollWidth, inner, widest: over.slice(0, 5) };
     });
     if (scroll > inner) found.push(`${screen} scrolls sideways at ${width}px: ${scroll} > ${inner} (${widest.join(", ")})`);
+    // Touch targets of at least 44 CSS pixels (checkboxes count with their label's row).
+    const small = await page.evaluate(() =>
+      [...document.querySelectorAll('button, select, .button, input:not([type="hidden"])')]
+        .filter((e) => e.getClientRects().length > 0 && !e.closest(".visually-hidden"))
+        .map((e) => [e, (e.type === "checkbox" || e.type === "radio") && e.closest("label") ? e.closest("label") : e])
+        .filter(([, target]) => target.getBoundingClientRect().height < 44)
+        .map(([e, target]) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ""} "${(e.textContent || e.value || "").trim().slice(0, 30)}" ${Math.round(target.getBoundingClientRect().height)}px`),
+    );
+    if (small.length) found.push(`${screen}: touch targets under 44px: ${small.slice(0, 6).join("; ")}`);
   }
   return found;
 }
@@ -179,6 +189,11 @@ test("every screen passes axe (WCAG 2.1 AA) in light and dark, and the wallet fi
   await app.go(ap, url, "inbox");
   await ap.getByTestId("given").first().waitFor();
   await check(ap, "app inbox: attestations given");
+  await ap.getByTestId("revoke").first().click();
+  await ap.getByTestId("confirm-dialog").waitFor();
+  await check(ap, "app inbox: confirm a revocation");
+  await ap.getByTestId("confirm-dialog").getByRole("button", { name: "Cancel" }).click();
+  await ap.getByTestId("confirm-dialog").waitFor({ state: "detached" });
   await app.go(ap, url, "answer");
   await ap.getByTestId("answer-open").waitFor();
   await check(ap, "app open a request link");
@@ -215,6 +230,10 @@ test("every screen passes axe (WCAG 2.1 AA) in light and dark, and the wallet fi
   await app.go(page, url, "log");
   await page.getByTestId("log-entry").first().waitFor();
   await check(page, "app log");
+  // Presenting to a verifier that checks on its own device.
+  await app.go(page, url, "present");
+  await page.getByTestId("offline-credentials").waitFor();
+  await check(page, "app present offline");
 
   // The dashboard's decision page, then its search, the registry and the policies.
   await cp.getByTestId("decision-outcome").waitFor({ timeout: 30_000 });
@@ -250,6 +269,30 @@ test("every screen passes axe (WCAG 2.1 AA) in light and dark, and the wallet fi
   await app.go(page, url, "erase");
   await page.getByTestId("erase-form").waitFor();
   await check(page, "app erase");
+
+  // Without the network: the banner says so.
+  await page.context().setOffline(true);
+  await page.getByTestId("offline-banner").waitFor();
+  await check(page, "app offline banner");
+  await page.context().setOffline(false);
+  await page.getByTestId("offline-banner").waitFor({ state: "hidden" });
+
+  // German, whose long words are the likeliest to push a small phone's screen sideways.
+  await page.locator(".language-switcher select").selectOption("de");
+  await page.locator('html[lang="de"]').waitFor({ state: "attached" });
+  for (const [route, ready] of [
+    ["credentials", "credential-list"],
+    ["request", "request-form"],
+    ["requests", "request-list"],
+    ["inbox", "inbox"],
+    ["log", "log"],
+    ["backup", "backup-download"],
+    ["settings", "update-state"],
+  ]) {
+    await app.go(page, url, route);
+    await page.getByTestId(ready).first().waitFor();
+    await check(page, `app ${route} (de)`);
+  }
 
   // The attester portal: sign-in, issue one, a CSV with a bad row and its report, the list.
   const operator = await open("utility operator", DESK);

@@ -151,10 +151,10 @@ export function download(filename, data, type = "application/octet-stream") {
   const link = el("a", { href: url, download: filename, class: "visually-hidden" }, filename);
   document.body.append(link);
   link.click();
-  setTimeout(() => {
-    URL.revokeObjectURL(url);
-    link.remove();
-  }, 1000);
+  // The click has started the download: the link goes now (a screen reader could otherwise meet
+  // it outside every landmark), the object URL a little later.
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 /** A button that copies text to the clipboard and announces it. */
