@@ -1,8 +1,9 @@
 // Accessibility of the landing page and the three apps, with real data from the real service:
 // axe-core (WCAG 2.0/2.1 A and AA) on every screen that matters, in the light and the dark
-// colour scheme; the citizen's screens on a small phone (360x740) without horizontal scrolling;
-// and real flows walked with the keyboard only, checking at each step where focus is, that it
-// shows, and that it lands on the new screen's heading after a navigation.
+// colour scheme; the citizen's screens on a small phone (360x740, in English and German) without
+// horizontal scrolling and with touch targets of 44px at least; and real flows walked with the
+// keyboard only, checking at each step where focus is, that it shows, and that it lands on the
+// new screen's heading after a navigation.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
