@@ -49,6 +49,8 @@ async function audit(page, screen) {
       }));
     }, WCAG);
     for (const v of violations) found.push(`${screen} [${scheme}] ${v.rule}: ${v.help} — ${v.nodes.slice(0, 5).join("; ")}`);
+    // WCAG 1.4.11, which axe leaves out: a field's edge at 3:1 against what surrounds it.
+    for (const edge of await page.evaluate(fieldEdges)) found.push(`${screen} [${scheme}] field edge under 3:1: ${edge}`);
   }
   await page.emulateMedia({ colorScheme: "light" });
   // The dark scheme really was the one checked the second time.
@@ -75,6 +77,29 @@ async function audit(page, screen) {
     if (small.length) found.push(`${screen}: touch targets under 44px: ${small.slice(0, 6).join("; ")}`);
   }
   return found;
+}
+
+/** In the page: the text fields and selects whose border is under 3:1 against the background around them. */
+function fieldEdges() {
+  const rgb = (color) => (color.match(/[\d.]+/g) || []).map(Number);
+  const luminance = ([r, g, b]) =>
+    [r, g, b].map((c) => (c / 255 <= 0.03928 ? c / 255 / 12.92 : ((c / 255 + 0.055) / 1.055) ** 2.4)).reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+  const ratio = (a, b) => {
+    const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
+    return (hi + 0.05) / (lo + 0.05);
+  };
+  const around = (node) => {
+    for (let e = node.parentElement; e; e = e.parentElement) {
+      const bg = rgb(getComputedStyle(e).backgroundColor);
+      if (bg.length === 3 || bg[3] > 0) return bg.slice(0, 3);
+    }
+    return rgb(getComputedStyle(document.documentElement).backgroundColor).slice(0, 3);
+  };
+  return [...document.querySelectorAll('input:not([type="checkbox"]):not([type="radio"]):not([type="file"]):not([type="hidden"]), select, textarea')]
+    .filter((e) => e.getClientRects().length > 0 && Number.parseFloat(getComputedStyle(e).borderTopWidth) > 0)
+    .map((e) => [e, ratio(rgb(getComputedStyle(e).borderTopColor), around(e))])
+    .filter(([, r]) => r < 3)
+    .map(([e, r]) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ""} ${r.toFixed(2)}:1`);
 }
 
 test("every screen passes axe (WCAG 2.1 AA) in light and dark, and the wallet fits a 360px phone", async (t) => {
