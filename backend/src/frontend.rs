@@ -14,13 +14,19 @@
 //! `Cache-Control: no-cache`: the browser revalidates each file by its `ETag` (a 304 costs
 //! little), so an HTML page is never paired with older scripts whose subresource integrity
 //! hashes it no longer matches, and a new `sw.js` or `release.json` is seen at once.
+//!
+//! Front-end answers are compressed when the browser accepts it (brotli, gzip or zstd): the
+//! wallet's WebAssembly core shrinks to about a quarter on the way to a phone. Integrity hashes
+//! cover the decoded bytes, so they hold either way. API answers are not compressed here: they
+//! can carry a secret beside text a requester chose, which compression would let leak by length
+//! (BREACH).
 
 use crate::error::{ApiError, Code};
 use actix_files::Files;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::middleware::{Next, from_fn};
+use actix_web::middleware::{Compress, Next, from_fn};
 use actix_web::{HttpResponse, guard, web};
 use std::path::Path;
 
@@ -35,7 +41,8 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
 pub fn routes(cfg: &mut web::ServiceConfig, dir: &Path) {
     let frontend = web::scope("")
         .guard(guard::Any(guard::Get()).or(guard::Head()))
-        .wrap(from_fn(headers));
+        .wrap(from_fn(headers))
+        .wrap(Compress::default());
     if dir.is_dir() {
         cfg.service(
             frontend.service(

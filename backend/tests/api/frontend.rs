@@ -9,6 +9,17 @@ use std::path::Path;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SECRET: &str = "not-for-the-web-3f9a";
+/// A file worth compressing.
+const BIG: &str = concat!(
+    "export const words = [\"corroborate\", \"attest\", \"present\", \"decide\"];\n",
+    "export const words = [\"corroborate\", \"attest\", \"present\", \"decide\"];\n",
+    "export const words = [\"corroborate\", \"attest\", \"present\", \"decide\"];\n",
+    "export const words = [\"corroborate\", \"attest\", \"present\", \"decide\"];\n",
+    "export const words = [\"corroborate\", \"attest\", \"present\", \"decide\"];\n",
+    "export const words = [\"corroborate\", \"attest\", \"present\", \"decide\"];\n",
+    "export const words = [\"corroborate\", \"attest\", \"present\", \"decide\"];\n",
+    "export const words = [\"corroborate\", \"attest\", \"present\", \"decide\"];\n",
+);
 
 /// A small built front end in `<data_dir>/web`, and a secret file beside it that no request may
 /// reach.
@@ -24,6 +35,7 @@ fn write_site(root: &Path) {
         ("app/i18n/en.json", "{}"),
         ("app/empty/.keep", ""),
         ("common/style.css", "body { margin: 0; }"),
+        ("common/big.js", BIG),
         ("pkg/core_bg.wasm", "\0asm\u{1}\0\0\0"),
         ("portal/index.html", "<!doctype html><title>portal</title>"),
         (
@@ -225,6 +237,48 @@ async fn the_api_keeps_priority_and_its_json_not_found() {
     assert_eq!(docs.unwrap().status(), StatusCode::OK);
     let api = app.get("/openapi.json", None).await.expect(200);
     assert!(api["paths"]["/decisions"].is_object());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn front_end_files_are_compressed_and_api_answers_are_not() {
+    use std::io::Read;
+    let app = spawn_site().await;
+    let get = |path: &str, encoding: &str| {
+        app.client
+            .get(format!("{}{path}", app.url))
+            .header("accept-encoding", encoding)
+            .send()
+    };
+    let gzipped = get("/common/big.js", "gzip").await.unwrap();
+    assert_eq!(gzipped.status(), StatusCode::OK);
+    assert_eq!(header(&gzipped, "content-encoding"), "gzip");
+    assert!(!header(&gzipped, "content-security-policy").is_empty());
+    let body = gzipped.bytes().await.unwrap();
+    assert!(
+        body.len() < BIG.len() / 2,
+        "{} bytes for {}",
+        body.len(),
+        BIG.len()
+    );
+    let mut decoded = String::new();
+    flate2::read::GzDecoder::new(&body[..])
+        .read_to_string(&mut decoded)
+        .unwrap();
+    assert_eq!(
+        decoded, BIG,
+        "the bytes integrity hashes cover, once decoded"
+    );
+    // Without Accept-Encoding, the file as it is.
+    let plain = get("/common/big.js", "identity").await.unwrap();
+    assert_eq!(header(&plain, "content-encoding"), "");
+    assert_eq!(plain.text().await.unwrap(), BIG);
+    // The API's answers are never compressed (BREACH), even when asked.
+    let health = get("/health/live", "gzip, br").await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(header(&health, "content-encoding"), "");
+    let refused = get("/decisions", "gzip, br").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(header(&refused, "content-encoding"), "");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
