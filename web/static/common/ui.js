@@ -107,6 +107,31 @@ export function focusHeading(container, selector = "h1") {
   heading.focus();
 }
 
+/**
+ * A table in a box that scrolls sideways when the screen is narrower than the table. While it
+ * scrolls, the box is a named region in the tab order, so the keyboard can scroll it too (axe's
+ * scrollable-region-focusable); otherwise it is no stop of its own. The name is the table's own
+ * (aria-labelledby or caption) unless `label` is given.
+ */
+export function scrollRegion(label, table) {
+  const region = el("div", { class: "table-scroll" }, table);
+  const caption = table.querySelector("caption");
+  const labelledby = label ? null : table.getAttribute("aria-labelledby");
+  const name = label || (caption ? caption.textContent : null);
+  const update = () => {
+    if (region.scrollWidth > region.clientWidth) {
+      region.setAttribute("tabindex", "0");
+      region.setAttribute("role", "region");
+      if (labelledby) region.setAttribute("aria-labelledby", labelledby);
+      else if (name) region.setAttribute("aria-label", name);
+    } else {
+      for (const attr of ["tabindex", "role", "aria-labelledby", "aria-label"]) region.removeAttribute(attr);
+    }
+  };
+  if (typeof ResizeObserver === "function") new ResizeObserver(update).observe(region);
+  return region;
+}
+
 let liveRegion = null;
 
 /** Says message through a polite aria-live region. */

@@ -4,7 +4,7 @@
 
 import { formatDateTime } from "../common/format.js";
 import { t } from "../common/i18n.js";
-import { el, showError } from "../common/ui.js";
+import { el, scrollRegion, showError } from "../common/ui.js";
 import { loadPolicies } from "./evaluate.js";
 
 export const OUTCOMES = ["established", "insufficient", "disputed", "rejected"];
@@ -84,9 +84,8 @@ export async function renderDecisions(main, { session, route }) {
   status.textContent = page.total === 0 ? t("decisions.none") : t("decisions.range", { from: offset + 1, to: offset + page.decisions.length, total: page.total });
   if (!page.decisions.length) return null;
   results.append(
-    el(
-      "div",
-      { class: "table-scroll" },
+    scrollRegion(
+      null,
       el(
         "table",
         { dataset: { testid: "decision-list" } },

@@ -3,7 +3,7 @@
 // independence, freshness, how contradictions are settled) beside its raw JSON.
 
 import { t } from "../common/i18n.js";
-import { el, showError } from "../common/ui.js";
+import { el, scrollRegion, showError } from "../common/ui.js";
 import { loadPolicies } from "./evaluate.js";
 import { showWeight } from "./decision.js";
 
@@ -24,9 +24,8 @@ export async function renderPolicies(main, { session }) {
     return null;
   }
   main.append(
-    el(
-      "div",
-      { class: "table-scroll" },
+    scrollRegion(
+      null,
       el(
         "table",
         { dataset: { testid: "policy-list" } },
@@ -121,9 +120,8 @@ export async function renderPolicy(main, { session, route }) {
     ),
     el("p", { lang: "en" }, p.description),
     el("h2", {}, t("policy.categoriesTitle")),
-    el(
-      "div",
-      { class: "table-scroll" },
+    scrollRegion(
+      t("policy.categoriesTitle"),
       el(
         "table",
         { dataset: { testid: "policy-categories" } },

@@ -9,7 +9,7 @@
 import { idempotencyKey } from "../common/api.js";
 import { formatDate, formatDateTime } from "../common/format.js";
 import { t } from "../common/i18n.js";
-import { announce, busy, clear, confirmDialog, el, failureMessage, showError } from "../common/ui.js";
+import { announce, busy, clear, confirmDialog, el, failureMessage, scrollRegion, showError } from "../common/ui.js";
 import { field } from "../portal/session.js";
 
 export const FACT_TYPES = ["ResidenceAttestation", "BirthAttestation", "ParentageAttestation"];
@@ -75,9 +75,8 @@ export async function renderRegistry(main, { session, route }) {
   status.textContent = page.accreditations.length ? t("registry.shown", { count: page.accreditations.length }) : t("registry.none");
   if (page.accreditations.length) {
     main.append(
-      el(
-        "div",
-        { class: "table-scroll" },
+      scrollRegion(
+        null,
         el(
           "table",
           { dataset: { testid: "accreditation-list" }, "aria-labelledby": "acc-list-title" },

@@ -6,7 +6,7 @@
 
 import { idempotencyKey } from "../common/api.js";
 import { t } from "../common/i18n.js";
-import { announce, busy, clear, download, el, failureMessage, showError } from "../common/ui.js";
+import { announce, busy, clear, download, el, failureMessage, scrollRegion, showError } from "../common/ui.js";
 import { parseCsv, toCsv, withHeader } from "./csv.js";
 import { FIELDS, REQUIRED, buildResidence } from "./residence.js";
 import { field } from "./session.js";
@@ -15,9 +15,8 @@ import { field } from "./session.js";
 export const CHUNK = 50;
 
 function columnsTable() {
-  return el(
-    "div",
-    { class: "table-scroll" },
+  return scrollRegion(
+    null,
     el(
       "table",
       { dataset: { testid: "bulk-columns" } },
@@ -182,9 +181,8 @@ function renderReport(container, rows, outcomes) {
         t("bulk.downloadCredentials", { count: issued.length }),
       ),
     ),
-    el(
-      "div",
-      { class: "table-scroll" },
+    scrollRegion(
+      null,
       el(
         "table",
         { dataset: { testid: "bulk-report" }, "aria-labelledby": "bulk-report-title" },

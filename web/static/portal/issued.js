@@ -6,7 +6,7 @@
 
 import { formatDateTime } from "../common/format.js";
 import { t } from "../common/i18n.js";
-import { announce, busy, clear, confirmDialog, el, failureMessage, showError } from "../common/ui.js";
+import { announce, busy, clear, confirmDialog, el, failureMessage, scrollRegion, showError } from "../common/ui.js";
 
 export const PAGE = 20;
 
@@ -97,9 +97,8 @@ export async function renderIssued(container, { session, issuer, offset = 0, fai
 
   if (page.credentials.length) {
     container.append(
-      el(
-        "div",
-        { class: "table-scroll" },
+      scrollRegion(
+        null,
         el(
           "table",
           { dataset: { testid: "issued-list" }, "aria-labelledby": "issued-title" },
