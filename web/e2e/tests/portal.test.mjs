@@ -177,6 +177,8 @@ test("the attester portal: suspend, lift the suspension, revoke (final); a refus
   // The second attestation is revoked elsewhere while this page still offers to suspend it; in
   // Dutch, the refusal is said in Dutch and the list then shows it revoked.
   await page.getByLabel("Language").selectOption("nl");
+  // The switch reads the list again: wait for that, in Dutch, before the revocation behind its back.
+  await row(second, "active").getByTestId("credential-state").filter({ hasText: "geldig" }).waitFor();
   await row(second, "active").locator('[data-action="suspend"]').waitFor();
   await world.service.api("POST", "/credentials/status", token, {
     credentialId: second.id,
