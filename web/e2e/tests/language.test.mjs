@@ -118,5 +118,16 @@ test("languages: en, nl, fr and de switch texts, <html lang>, dates and addresse
   await page.locator("h1", { hasText: text("en", "request.title") }).waitFor();
   assert.equal(await page.inputValue("#attesters"), world.neighbour25.did);
   assert.equal(await page.inputValue("#note"), "Wij wonen hier sinds september 2021.");
+
+  // A request just made keeps its one-time link across a switch; a later visit starts afresh.
+  const made = await app.requestResidence(page, url, { number: 27, attesters: [world.neighbour25.did] });
+  await choose("nl");
+  await page.locator("h2", { hasText: text("nl", "request.createdTitle") }).waitFor();
+  assert.equal(await page.getByTestId("request-link").inputValue(), made.link);
+  await choose("en");
+  await app.go(page, url, "credentials");
+  await app.go(page, url, "request");
+  await page.getByTestId("request-form").waitFor();
+  assert.equal(await page.getByTestId("request-created").count(), 0, "a new visit shows a new form");
   assert.deepEqual(citizen.problems, [], `no page errors (failed requests: ${citizen.failures.join("; ")})`);
 });

@@ -92,7 +92,7 @@ async function render(options = {}) {
   let view;
   try {
     const screen = await loader();
-    view = await screen.render({ param, go, rerender: render });
+    view = await screen.render({ param, go, rerender: render, language: sameScreen });
   } catch (failure) {
     if (failure && failure.code === "locked" && mine === renderCount) {
       // The wallet was locked under this screen: unlock, then come back here.

@@ -10,11 +10,16 @@ import { actingAs, currentIdentity, field, state, wallet } from "../state.js";
 import { FACTS, FACT_TYPES, factForm } from "../facts.js";
 import { did, printable } from "../view.js";
 
+// The request just made, kept (in memory) so that a switch of language, which renders the screen
+// again, still shows its one-time link; any other visit starts a new form.
+let justCreated = null;
+
 export async function render(context) {
   if (context.param) {
     const requests = await import("./requests.js");
     return requests.renderOne(context);
   }
+  if (!context.language) justCreated = null;
   const input = (id, attrs = {}) => el("input", { id, name: id, ...attrs });
   const fields = {
     factType: el("select", { id: "fact-type" }, FACT_TYPES.map((f) => el("option", { value: f }, t(`fact.${f}`)))),
@@ -80,17 +85,8 @@ export async function render(context) {
       const ask = readForm(fields, read.claims);
       const created = await busy(submit, wallet().requestCreate(ask, actingAs()));
       announce(t("request.created"));
-      const link = field(created, "link");
-      result.replaceChildren(
-        el(
-          "section",
-          { class: "stack", dataset: { testid: "request-created" } },
-          el("h2", { tabindex: "-1" }, t("request.createdTitle")),
-          el("p", {}, t("request.createdText")),
-          link ? linkBox(link) : null,
-          el("p", {}, el("a", { href: `#/request/${encodeURIComponent(field(created, "id"))}`, dataset: { testid: "request-progress-link" } }, t("request.followProgress"))),
-        ),
-      );
+      justCreated = created;
+      result.replaceChildren(createdPanel(created));
       form.hidden = true;
       result.querySelector("h2").focus();
     } catch (failure) {
@@ -98,7 +94,24 @@ export async function render(context) {
     }
   });
 
+  if (justCreated) {
+    result.replaceChildren(createdPanel(justCreated));
+    form.hidden = true;
+  }
   return el("section", {}, el("h1", {}, t("request.title")), el("p", {}, t("request.intro")), form, result);
+}
+
+/** What was made: the one-time link (QR code, text, share) and the way to its progress. */
+function createdPanel(created) {
+  const link = field(created, "link");
+  return el(
+    "section",
+    { class: "stack", dataset: { testid: "request-created" } },
+    el("h2", { tabindex: "-1" }, t("request.createdTitle")),
+    el("p", {}, t("request.createdText")),
+    link ? linkBox(link) : null,
+    el("p", {}, el("a", { href: `#/request/${encodeURIComponent(field(created, "id"))}`, dataset: { testid: "request-progress-link" } }, t("request.followProgress"))),
+  );
 }
 
 function invalid(control, key) {
