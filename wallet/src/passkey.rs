@@ -5,7 +5,8 @@
 //!
 //! A passkey is a second way in, beside the passphrase, never instead of it: the passphrase and
 //! the recovery shares still open the wallet, and changing the passphrase keeps the passkeys
-//! (they wrap the same data key). Enrolling one needs the open wallet; forgetting one removes its
+//! (they wrap the same data key): after a suspected compromise, forget the passkeys too.
+//! Enrolling one needs the open wallet and the passphrase again; forgetting one removes its
 //! wrapped key from the header, so that passkey no longer opens this store (a backup made while
 //! it was enrolled still holds it).
 //!
@@ -60,9 +61,11 @@ impl<S: Storage> Wallet<S> {
     }
 
     /// Enrols a passkey: the data key is wrapped under its PRF output `secret` for the input
-    /// `salt`. Enrolling the same credential id again replaces its entry.
+    /// `salt`. Enrolling the same credential id again replaces its entry. Adding a way in asks
+    /// for the passphrase again, so someone with a moment at an unlocked wallet cannot.
     pub async fn add_passkey(
         &mut self,
+        passphrase: &str,
         id: &str,
         salt: &str,
         secret: &[u8],
@@ -72,6 +75,7 @@ impl<S: Storage> Wallet<S> {
         check_id(id).map_err(|e| WalletError::InvalidPasskey(format!("it {e}")))?;
         check_salt(salt).map_err(|e| WalletError::InvalidPasskey(format!("it {e}")))?;
         check_secret(secret)?;
+        self.check_passphrase(passphrase)?;
         let mut header = self.header.clone();
         header.passkeys.retain(|p| p.id != id);
         if header.passkeys.len() >= MAX_PASSKEYS {
@@ -88,9 +92,7 @@ impl<S: Storage> Wallet<S> {
             added: now,
             wrapped_key: URL_SAFE_NO_PAD.encode(wrapped),
         });
-        self.storage.commit(vec![header.write()]).await?;
-        self.header = header;
-        Ok(())
+        self.replace_header(header).await
     }
 
     /// Forgets the passkey `id`: it no longer opens this store.
@@ -101,9 +103,7 @@ impl<S: Storage> Wallet<S> {
         if header.passkeys.len() == before {
             return Err(WalletError::NoSuchPasskey(id.to_owned()));
         }
-        self.storage.commit(vec![header.write()]).await?;
-        self.header = header;
-        Ok(())
+        self.replace_header(header).await
     }
 }
 

@@ -90,8 +90,7 @@ impl<S: Storage> Wallet<S> {
                 )
             })
             .collect();
-        self.storage.commit(vec![header.write()]).await?;
-        self.header = header;
+        self.replace_header(header).await?;
         Ok(shares)
     }
 

@@ -81,6 +81,11 @@ pub enum WalletError {
     NoSuchPasskey(String),
     #[error("unusable passkey: {0}")]
     InvalidPasskey(String),
+    #[error(
+        "the wallet was changed elsewhere (in another tab or program) since it was opened: \
+         open it again; nothing was changed here"
+    )]
+    ChangedElsewhere,
 }
 
 impl WalletError {
@@ -92,6 +97,7 @@ impl WalletError {
             WalletError::WrongPassphrase => "wrong_passphrase",
             WalletError::WrongPasskey => "wrong_passkey",
             WalletError::NoSuchPasskey(_) => "not_found",
+            WalletError::ChangedElsewhere => "reload",
             WalletError::Corrupt(_) | WalletError::Storage(_) => "storage",
             WalletError::EmptyPassphrase
             | WalletError::InvalidKdfParams(_)
@@ -276,6 +282,22 @@ impl<S: Storage> Wallet<S> {
         let header = self
             .header
             .with_passphrase(&self.data_key, new, params, rng)?;
+        self.replace_header(header).await
+    }
+
+    /// Whether `passphrase` is this wallet's (asked again before adding a way in).
+    pub fn check_passphrase(&self, passphrase: &str) -> Result<(), WalletError> {
+        self.header.unwrap_with_passphrase(passphrase).map(drop)
+    }
+
+    /// Writes `header` in place of the one this wallet read, unless the stored one changed since
+    /// (another tab or program changed the passphrase, a passkey or the recovery set): writing
+    /// over it would silently undo that change.
+    pub(crate) async fn replace_header(&mut self, header: Header) -> Result<(), WalletError> {
+        let stored = Header::load(&self.storage).await?;
+        if stored.encode() != self.header.encode() {
+            return Err(WalletError::ChangedElsewhere);
+        }
         self.storage.commit(vec![header.write()]).await?;
         self.header = header;
         Ok(())

@@ -1121,7 +1121,14 @@ async fn a_passkey_opens_the_wallet_beside_the_passphrase() {
     let mut wallet = filled(memory()).await;
     let secret = [7u8; 32];
     wallet
-        .add_passkey(PASSKEY_ID, PASSKEY_SALT, &secret, &mut rng, now())
+        .add_passkey(
+            PASSPHRASE,
+            PASSKEY_ID,
+            PASSKEY_SALT,
+            &secret,
+            &mut rng,
+            now(),
+        )
         .await
         .unwrap();
     let storage = wallet.into_storage();
@@ -1156,7 +1163,14 @@ async fn a_passkey_opens_the_wallet_beside_the_passphrase() {
 async fn a_wrong_or_unknown_passkey_is_told_apart_and_changes_nothing() {
     let mut wallet = filled(memory()).await;
     wallet
-        .add_passkey(PASSKEY_ID, PASSKEY_SALT, &[7; 32], &mut rng(), now())
+        .add_passkey(
+            PASSPHRASE,
+            PASSKEY_ID,
+            PASSKEY_SALT,
+            &[7; 32],
+            &mut rng(),
+            now(),
+        )
         .await
         .unwrap();
     let storage = wallet.into_storage();
@@ -1195,11 +1209,25 @@ async fn a_passkey_wrap_moved_to_another_passkey_does_not_open() {
     let mut rng = rng();
     let mut wallet = filled(memory()).await;
     wallet
-        .add_passkey(PASSKEY_ID, PASSKEY_SALT, &[7; 32], &mut rng, now())
+        .add_passkey(
+            PASSPHRASE,
+            PASSKEY_ID,
+            PASSKEY_SALT,
+            &[7; 32],
+            &mut rng,
+            now(),
+        )
         .await
         .unwrap();
     wallet
-        .add_passkey("b3RoZXI", PASSKEY_SALT, &[9; 32], &mut rng, now())
+        .add_passkey(
+            PASSPHRASE,
+            "b3RoZXI",
+            PASSKEY_SALT,
+            &[9; 32],
+            &mut rng,
+            now(),
+        )
         .await
         .unwrap();
     let storage = wallet.into_storage();
@@ -1239,13 +1267,20 @@ async fn forgetting_a_passkey_closes_that_way_in_only() {
     let mut wallet = filled(memory()).await;
     for (id, secret) in [(PASSKEY_ID, [7u8; 32]), ("b3RoZXI", [9; 32])] {
         wallet
-            .add_passkey(id, PASSKEY_SALT, &secret, &mut rng, now())
+            .add_passkey(PASSPHRASE, id, PASSKEY_SALT, &secret, &mut rng, now())
             .await
             .unwrap();
     }
     // Enrolling the same credential again replaces it.
     wallet
-        .add_passkey(PASSKEY_ID, PASSKEY_SALT, &[5; 32], &mut rng, now())
+        .add_passkey(
+            PASSPHRASE,
+            PASSKEY_ID,
+            PASSKEY_SALT,
+            &[5; 32],
+            &mut rng,
+            now(),
+        )
         .await
         .unwrap();
     assert_eq!(wallet.passkeys().len(), 2);
@@ -1282,7 +1317,7 @@ async fn malformed_passkeys_are_refused_before_anything_is_written() {
     ];
     for (id, salt, secret) in cases {
         let error = wallet
-            .add_passkey(id, salt, &secret, &mut rng, now())
+            .add_passkey(PASSPHRASE, id, salt, &secret, &mut rng, now())
             .await
             .err()
             .unwrap();
@@ -1297,12 +1332,19 @@ async fn malformed_passkeys_are_refused_before_anything_is_written() {
     for i in 0..MAX_PASSKEYS {
         let id = base64_url(format!("passkey-{i}").as_bytes());
         wallet
-            .add_passkey(&id, PASSKEY_SALT, &[7; 32], &mut rng, now())
+            .add_passkey(PASSPHRASE, &id, PASSKEY_SALT, &[7; 32], &mut rng, now())
             .await
             .unwrap();
     }
     let full = wallet
-        .add_passkey("b25lLW1vcmU", PASSKEY_SALT, &[7; 32], &mut rng, now())
+        .add_passkey(
+            PASSPHRASE,
+            "b25lLW1vcmU",
+            PASSKEY_SALT,
+            &[7; 32],
+            &mut rng,
+            now(),
+        )
         .await
         .err()
         .unwrap();
@@ -1322,7 +1364,14 @@ async fn a_header_without_passkeys_keeps_its_checksum_and_backups_carry_them() {
         .unwrap();
     assert!(!contains(&header, b"passkeys"));
     wallet
-        .add_passkey(PASSKEY_ID, PASSKEY_SALT, &[7; 32], &mut rng, now())
+        .add_passkey(
+            PASSPHRASE,
+            PASSKEY_ID,
+            PASSKEY_SALT,
+            &[7; 32],
+            &mut rng,
+            now(),
+        )
         .await
         .unwrap();
     let backup = wallet.backup(&mut rng).await.unwrap();
@@ -1339,4 +1388,79 @@ async fn a_header_without_passkeys_keeps_its_checksum_and_backups_carry_them() {
 fn base64_url(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[tokio::test]
+async fn adding_a_passkey_asks_for_the_passphrase_again() {
+    let mut wallet = filled(memory()).await;
+    let before = dump(wallet.storage()).await;
+    let error = wallet
+        .add_passkey(
+            "not the passphrase",
+            PASSKEY_ID,
+            PASSKEY_SALT,
+            &[7; 32],
+            &mut rng(),
+            now(),
+        )
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(error, WalletError::WrongPassphrase), "{error}");
+    assert_eq!(dump(wallet.storage()).await, before);
+    assert!(wallet.passkeys().is_empty());
+}
+
+#[tokio::test]
+async fn a_header_changed_elsewhere_is_not_written_over() {
+    let mut rng = rng();
+    let storage = filled(memory()).await.into_storage();
+    // Two tabs on one store: the first changes the passphrase, the second still holds the
+    // header it read and would bring the old passphrase back.
+    let mut first = Wallet::open(storage.clone(), PASSPHRASE).await.unwrap();
+    let mut second = Wallet::open(storage.clone(), PASSPHRASE).await.unwrap();
+    first
+        .change_passphrase("a new passphrase", FAST, &mut rng)
+        .await
+        .unwrap();
+    let before = dump(&storage).await;
+    let stale = second
+        .add_passkey(
+            PASSPHRASE,
+            PASSKEY_ID,
+            PASSKEY_SALT,
+            &[7; 32],
+            &mut rng,
+            now(),
+        )
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(stale, WalletError::ChangedElsewhere), "{stale}");
+    assert_eq!(stale.code(), "reload");
+    let stale = second
+        .change_passphrase("yet another", FAST, &mut rng)
+        .await
+        .err()
+        .unwrap();
+    assert!(matches!(stale, WalletError::ChangedElsewhere), "{stale}");
+    assert!(matches!(
+        second.split_recovery(2, 3, &mut rng).await.err(),
+        Some(WalletError::ChangedElsewhere)
+    ));
+    assert_eq!(dump(&storage).await, before);
+    // The first tab's change holds; the first tab itself may go on.
+    assert!(Wallet::open(storage.clone(), PASSPHRASE).await.is_err());
+    first
+        .add_passkey(
+            "a new passphrase",
+            PASSKEY_ID,
+            PASSKEY_SALT,
+            &[7; 32],
+            &mut rng,
+            now(),
+        )
+        .await
+        .unwrap();
+    first.remove_passkey(PASSKEY_ID).await.unwrap();
 }

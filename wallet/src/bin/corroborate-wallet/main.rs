@@ -788,16 +788,21 @@ async fn with_wallet(cli: &Cli, wallet: &mut Wallet<SqliteStorage>, env: &Native
 }
 
 fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = new_file(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// A file that did not exist, readable by its owner only.
+fn new_file(path: &Path) -> Result<std::fs::File> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
+    options
         .open(path)
-        .with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    Ok(())
+        .with_context(|| format!("creating {} (it must not exist yet)", path.display()))
 }
 
 async fn request(
@@ -1001,16 +1006,19 @@ async fn present(
             if !yes && !confirm("Disclose these credentials to this verifier?")? {
                 bail!("nothing was presented");
             }
+            // The file first: a presentation signed and logged must not be lost to an existing path.
+            let file = out.as_deref().map(new_file).transpose()?;
             let (presentation, _) = agent
                 .present_offline(&me, verifier, challenge, credentials)
                 .await?;
             let text = serde_json::to_string_pretty(&presentation)?;
-            match out {
-                Some(path) => {
-                    write_new_file(path, text.as_bytes())?;
+            match (file, out) {
+                (Some(mut file), Some(path)) => {
+                    file.write_all(text.as_bytes())?;
+                    file.sync_all()?;
                     eprintln!("The presentation is in {}.", path.display());
                 }
-                None => println!("{text}"),
+                _ => println!("{text}"),
             }
         }
     }
