@@ -59,6 +59,13 @@ test("a passkey with PRF unlocks the wallet beside the passphrase, and can be fo
 
   // Enrol: the settings list it; the authenticator holds one credential.
   await go(page, url, "settings");
+  // Adding a way in asks for the passphrase again: a wrong one enrols nothing.
+  await page.fill("#passkey-passphrase", "not the passphrase");
+  await page.getByTestId("enable-passkey").click();
+  await page.locator('[data-testid="passkey-status"] .error').waitFor();
+  assert.equal(await page.getByTestId("forget-passkey").count(), 0, "nothing enrolled with a wrong passphrase");
+  assert.equal((await passkeys.credentials()).length, 0, "and no passkey left behind on the device");
+  await page.fill("#passkey-passphrase", APP_PASSPHRASE);
   await page.getByTestId("enable-passkey").click();
   await page.locator('[data-testid="passkey-status"] .success').waitFor();
   assert.ok((await page.getByTestId("forget-passkey").count()) === 1, "one passkey listed");
@@ -95,7 +102,7 @@ test("a passkey with PRF unlocks the wallet beside the passphrase, and can be fo
   assert.ok((await page.getByTestId("forget-passkey").count()) === 0, "no passkey listed");
   await page.reload();
   await page.getByTestId("unlock-screen").waitFor();
-  await page.locator("#unlock-passphrase").waitFor();
+  await page.locator('[data-testid="unlock-passkey-part"][data-checked="true"]').waitFor({ state: "attached" });
   assert.ok(!(await page.getByTestId("unlock-passkey").isVisible()), "no passkey button without a passkey");
   assert.deepEqual(citizen.problems, [], `no page errors (failed requests: ${citizen.failures.join("; ")})`);
   await citizen.context.close();

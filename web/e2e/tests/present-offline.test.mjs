@@ -157,6 +157,7 @@ test("the dashboard takes the file an offline phone handed over, for its own req
   await citizen.page.getByTestId("unlock-screen").waitFor({ state: "detached" });
   await citizen.page.goto(link);
   await citizen.page.getByTestId("offline-fallback").waitFor();
+  assert.equal((await citizen.page.getByTestId("offline-link-verifier").innerText()).trim(), domain, "the verifier shown before consent");
   assert.equal(await citizen.page.inputValue("#offline-verifier"), domain);
   assert.equal(await citizen.page.inputValue("#offline-challenge"), challenge);
   await shot(citizen.page, "present-offline-from-link");

@@ -76,6 +76,17 @@ export function passkeySupported() {
   );
 }
 
+/** False when the browser says outright that it has no PRF (older ones cannot say: null). */
+export async function prfOffered() {
+  try {
+    if (typeof PublicKeyCredential.getClientCapabilities !== "function") return null;
+    const capabilities = await PublicKeyCredential.getClientCapabilities();
+    return "extension:prf" in capabilities ? Boolean(capabilities["extension:prf"]) : null;
+  } catch {
+    return null;
+  }
+}
+
 const b64 = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 const unb64 = (text) => Uint8Array.from(atob(text.replace(/-/g, "+").replace(/_/g, "/")), (c) => c.charCodeAt(0));
 
@@ -89,17 +100,17 @@ function webauthnFailure(error) {
   return { code: "passkey_failed", message: t("passkey.failed", { reason: (error && error.message) || String(error) }) };
 }
 
-/** The PRF output in a credential's extension results, or null. */
-function prfOutput(credential) {
-  const prf = credential.getClientExtensionResults().prf;
+/** The PRF output in a credential's `prf` extension result, or null. */
+function prfBytes(prf) {
   return prf && prf.results && prf.results.first ? new Uint8Array(prf.results.first) : null;
 }
 
 /**
- * Creates a passkey with the PRF extension and asks it for its output on a fresh random input.
+ * Creates a passkey with the PRF extension and asks it for its output on a fresh random input;
+ * `enrolled` (credential ids, base64url) are excluded, so one authenticator is not enrolled twice.
  * → `{id, salt, secret}` (id and salt base64url, secret 32 bytes), for `WebWallet.enablePasskey`.
  */
-export async function enrollPasskey(label) {
+export async function enrollPasskey(label, enrolled = []) {
   const salt = crypto.getRandomValues(new Uint8Array(32));
   try {
     const created = await navigator.credentials.create({
@@ -109,6 +120,7 @@ export async function enrollPasskey(label) {
         challenge: crypto.getRandomValues(new Uint8Array(32)),
         pubKeyCredParams: [{ type: "public-key", alg: -8 }, { type: "public-key", alg: -7 }, { type: "public-key", alg: -257 }],
         authenticatorSelection: { residentKey: "preferred", userVerification: "required" },
+        excludeCredentials: enrolled.map((id) => ({ type: "public-key", id: unb64(id) })),
         extensions: { prf: { eval: { first: salt } } },
       },
     });
@@ -116,7 +128,7 @@ export async function enrollPasskey(label) {
     if (!prf || prf.enabled === false) throw { code: "no_prf", message: t("passkey.noPrf") };
     const id = b64(created.rawId);
     // Some authenticators give the output only when asked with an assertion.
-    const secret = prfOutput(created) || (await passkeySecret([{ id, salt: b64(salt) }])).secret;
+    const secret = prfBytes(prf) || (await passkeySecret([{ id, salt: b64(salt) }])).secret;
     return { id, salt: b64(salt), secret };
   } catch (error) {
     throw webauthnFailure(error);
@@ -140,7 +152,7 @@ export async function passkeySecret(enrolled) {
         extensions: { prf: { evalByCredential } },
       },
     });
-    const secret = prfOutput(assertion);
+    const secret = prfBytes(assertion.getClientExtensionResults().prf);
     if (!secret) throw { code: "no_prf", message: t("passkey.noPrf") };
     return { id: b64(assertion.rawId), secret };
   } catch (error) {

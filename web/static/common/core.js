@@ -59,6 +59,7 @@ async function guarded(store, job) {
 const raw = {
   create: WebWallet.create,
   open: WebWallet.open,
+  openWithPasskey: WebWallet.openWithPasskey,
   restore: WebWallet.restore,
   recover: WebWallet.recover,
   erase: WebWallet.prototype.erase,
@@ -70,6 +71,7 @@ WebWallet.create = (store, options, passphrase) =>
 WebWallet.restore = (store, ...rest) => exclusive(store, () => guarded(store, () => raw.restore.call(WebWallet, store, ...rest)));
 WebWallet.recover = (store, ...rest) => exclusive(store, () => guarded(store, () => raw.recover.call(WebWallet, store, ...rest)));
 WebWallet.open = (store, ...rest) => guarded(store, () => raw.open.call(WebWallet, store, ...rest));
+WebWallet.openWithPasskey = (store, ...rest) => guarded(store, () => raw.openWithPasskey.call(WebWallet, store, ...rest));
 WebWallet.prototype.erase = function erase() {
   const store = stores.get(this);
   return exclusive(store, () => guarded(store, () => raw.erase.call(this)));

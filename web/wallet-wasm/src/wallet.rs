@@ -977,18 +977,40 @@ impl WebWallet {
         })
     }
 
+    /// Checks `passphrase` against this wallet (before a passkey is created, so a mistyped one
+    /// leaves no passkey behind on the device). → `null`; code `wrong_passphrase` if it is not
+    #[wasm_bindgen(js_name = checkPassphrase)]
+    pub fn check_passphrase(&self, passphrase: String) -> Promise {
+        let passphrase = Zeroizing::new(passphrase);
+        self.act(move |s| {
+            Box::pin(async move {
+                s.wallet.check_passphrase(&passphrase)?;
+                Ok(JsValue::NULL)
+            })
+        })
+    }
+
     /// Enrols a passkey: `id` its credential id and `salt` the PRF input (base64url), `secret`
-    /// the 32 bytes its PRF gave for that input. → `Promise<[{id, salt, added}]>`
+    /// the 32 bytes its PRF gave for that input. Adding a way in asks for the passphrase again
+    /// (code `wrong_passphrase`). → `Promise<[{id, salt, added}]>`
     #[wasm_bindgen(js_name = enablePasskey)]
-    pub fn enable_passkey(&self, id: String, salt: String, secret: Uint8Array) -> Promise {
+    pub fn enable_passkey(
+        &self,
+        passphrase: String,
+        id: String,
+        salt: String,
+        secret: Uint8Array,
+    ) -> Promise {
+        let passphrase = Zeroizing::new(passphrase);
         let secret = Zeroizing::new(secret.to_vec());
         let state = self.state.clone();
         promise(async move {
             let mut guard = state.try_borrow_mut().map_err(|_| busy())?;
             let State { wallet, env, .. } = guard.as_mut().ok_or_else(locked)?;
             let now = env.clock.now();
+            let mut rng = EntropyRng(&env.entropy);
             wallet
-                .add_passkey(&id, &salt, &secret, &mut EntropyRng(&env.entropy), now)
+                .add_passkey(&passphrase, &id, &salt, &secret, &mut rng, now)
                 .await?;
             to_js(&record(&wallet.passkeys())?)
         })

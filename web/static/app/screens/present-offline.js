@@ -8,7 +8,7 @@ import { t } from "../../common/i18n.js";
 import { formatDate } from "../../common/format.js";
 import { busy, el, showError, announce, download } from "../../common/ui.js";
 import { actingAs, field, wallet } from "../state.js";
-import { claimList, claimsOf, did, factName, factTypeOf, printable, summary } from "../view.js";
+import { claimList, claimsOf, did, factName, factTypeOf, summary } from "../view.js";
 
 /** `prefill`: the verifier and challenge of a request link opened without network, and why. */
 export async function render(prefill = {}) {
@@ -54,9 +54,10 @@ export async function render(prefill = {}) {
     "section",
     { dataset: { testid: "present-offline" } },
     el("h1", {}, t("offline.title")),
-    prefill.failure ? el("p", { class: "warning", role: "status", dataset: { testid: "offline-fallback" } }, t("offline.fallback")) : null,
+    prefill.failure
+      ? el("div", { class: "warning", role: "status", dataset: { testid: "offline-fallback" } }, el("p", {}, t("offline.fallback")), el("p", {}, did(prefill.verifier, "offline-link-verifier")))
+      : null,
     el("p", { class: "notice" }, t("offline.intro")),
-    prefill.challenge ? null : el("p", { class: "hint" }, t("present.noChallenge")),
     form,
   );
 
@@ -106,7 +107,8 @@ function handOver(made) {
     "section",
     { class: "stack", dataset: { testid: "offline-done" } },
     el("h1", {}, t("offline.doneTitle")),
-    el("p", {}, t("offline.doneText", { verifier: printable(field(record, "verifier") || ""), count: (field(record, "disclosed") || []).length })),
+    el("p", {}, t("offline.doneText", { count: (field(record, "disclosed") || []).length })),
+    el("p", {}, did(field(record, "verifier"))),
     el("div", { class: "actions" }, save, share),
     el("details", {}, el("summary", {}, t("offline.show")), el("pre", { class: "json", dataset: { testid: "offline-json" } }, text)),
     el("p", {}, el("a", { href: "#/log" }, t("present.toLog"))),

@@ -10,8 +10,9 @@ import { actingAs, currentIdentity, field, state, wallet } from "../state.js";
 import { FACTS, FACT_TYPES, factForm } from "../facts.js";
 import { did, printable } from "../view.js";
 
-// The request just made, kept (in memory) so that a switch of language, which renders the screen
-// again, still shows its one-time link; any other visit starts a new form.
+// The request just made, kept (in memory, for the wallet open now) so that a switch of language,
+// which renders the screen again, still shows its one-time link; any other visit, or locking the
+// wallet, starts a new form.
 let justCreated = null;
 
 export async function render(context) {
@@ -19,7 +20,7 @@ export async function render(context) {
     const requests = await import("./requests.js");
     return requests.renderOne(context);
   }
-  if (!context.language) justCreated = null;
+  if (!context.language || (justCreated && justCreated.wallet !== state.wallet)) justCreated = null;
   const input = (id, attrs = {}) => el("input", { id, name: id, ...attrs });
   const fields = {
     factType: el("select", { id: "fact-type" }, FACT_TYPES.map((f) => el("option", { value: f }, t(`fact.${f}`)))),
@@ -85,7 +86,7 @@ export async function render(context) {
       const ask = readForm(fields, read.claims);
       const created = await busy(submit, wallet().requestCreate(ask, actingAs()));
       announce(t("request.created"));
-      justCreated = created;
+      justCreated = { wallet: state.wallet, created };
       result.replaceChildren(createdPanel(created));
       form.hidden = true;
       result.querySelector("h2").focus();
@@ -95,7 +96,7 @@ export async function render(context) {
   });
 
   if (justCreated) {
-    result.replaceChildren(createdPanel(justCreated));
+    result.replaceChildren(createdPanel(justCreated.created));
     form.hidden = true;
   }
   return el("section", {}, el("h1", {}, t("request.title")), el("p", {}, t("request.intro")), form, result);

@@ -6,7 +6,7 @@ import { t } from "../../common/i18n.js";
 import { formatDate, formatNumber } from "../../common/format.js";
 import { busy, el, showError, announce, copyButton } from "../../common/ui.js";
 import { identitiesChanged } from "../app.js";
-import { enrollPasskey, passkeySupported } from "../passphrase.js";
+import { enrollPasskey, passkeySupported, prfOffered } from "../passphrase.js";
 import { currentIdentity, setActingAs, state, wallet } from "../state.js";
 import { printable } from "../view.js";
 
@@ -109,7 +109,7 @@ function passkeyPart(w, info, me) {
             forget.addEventListener("click", async () => {
               showError(errors, null);
               try {
-                showList(await busy(forget, w.forgetPasskey(p.id)));
+                update(await busy(forget, w.forgetPasskey(p.id)));
                 announce(t("settings.passkeyForgotten"));
                 errors.replaceChildren(el("p", { class: "success" }, t("settings.passkeyForgotten")));
               } catch (failure) {
@@ -120,21 +120,48 @@ function passkeyPart(w, info, me) {
           })),
     );
   };
-  showList(info.passkeys || []);
-  const button = el("button", { type: "button", class: "secondary", dataset: { testid: "enable-passkey" } }, t("settings.enablePasskey"));
-  button.addEventListener("click", async () => {
+  let enrolled = info.passkeys || [];
+  const pass = el("input", { id: "passkey-passphrase", type: "password", autocomplete: "current-password", "aria-describedby": "passkey-passphrase-hint" });
+  const button = el("button", { type: "submit", class: "secondary", dataset: { testid: "enable-passkey" } }, t("settings.enablePasskey"));
+  const full = el("p", { class: "hint", hidden: true }, t("settings.passkeyMax", { max: MAX_PASSKEYS }));
+  const update = (passkeys) => {
+    enrolled = passkeys;
+    showList(passkeys);
+    button.disabled = passkeys.length >= MAX_PASSKEYS;
+    full.hidden = passkeys.length < MAX_PASSKEYS;
+  };
+  update(enrolled);
+  const form = el(
+    "form",
+    { dataset: { testid: "passkey-form" } },
+    el("div", { class: "field" }, el("label", { for: pass.id }, t("settings.passkeyPassphrase")), el("span", { class: "hint", id: "passkey-passphrase-hint" }, t("settings.passkeyPassphraseHint")), pass),
+    full,
+    el("div", { class: "actions" }, button),
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
     showError(errors, null);
+    if (!pass.value) {
+      pass.focus();
+      showError(errors, { code: "invalid", message: t("settings.passkeyNeedPassphrase") });
+      return;
+    }
     try {
-      const { id, salt, secret } = await enrollPasskey(me.label);
+      if ((await prfOffered()) === false) throw { code: "no_prf", message: t("passkey.noPrf") };
+      // The passphrase first: a mistyped one must not leave a passkey behind on the device.
+      await busy(button, w.checkPassphrase(pass.value));
+      const { id, salt, secret } = await enrollPasskey(me.label, enrolled.map((p) => p.id));
       try {
-        showList(await busy(button, w.enablePasskey(id, salt, secret)));
+        update(await busy(button, w.enablePasskey(pass.value, id, salt, secret)));
       } finally {
         secret.fill(0);
       }
+      pass.value = "";
       errors.replaceChildren(el("p", { class: "success" }, t("settings.passkeyOn")));
       announce(t("settings.passkeyOn"));
     } catch (failure) {
       showError(errors, failure);
+      if (failure && failure.code === "wrong_passphrase") pass.select();
     }
   });
   return el(
@@ -142,9 +169,13 @@ function passkeyPart(w, info, me) {
     {},
     el("h2", {}, t("settings.passkey")),
     el("p", {}, t("settings.passkeyText")),
+    el("p", { class: "hint" }, t("settings.passkeyStays")),
     el("h3", {}, t("settings.passkeys")),
     list,
-    el("div", { class: "actions" }, button),
+    form,
     errors,
   );
 }
+
+/** As many passkeys as the core lets one wallet have. */
+const MAX_PASSKEYS = 8;

@@ -45,7 +45,7 @@ export function render() {
     }
   });
 
-  const passkey = el("div", { class: "actions", hidden: true });
+  const passkey = el("div", { class: "actions", hidden: true, dataset: { testid: "unlock-passkey-part" } });
   if (passkeySupported()) {
     const button = el("button", { type: "button", class: "secondary", dataset: { testid: "unlock-passkey" } }, t("unlock.passkey"));
     button.addEventListener("click", async () => {
@@ -70,7 +70,10 @@ export function render() {
     passkey.append(button);
     // Offered only when this wallet has a passkey; a store that cannot be read says so on submit.
     state.core.WebWallet.passkeysOf(state.store).then(
-      (enrolled) => (passkey.hidden = enrolled.length === 0),
+      (enrolled) => {
+        passkey.hidden = enrolled.length === 0;
+        passkey.dataset.checked = "true";
+      },
       () => {},
     );
   }
