@@ -1120,17 +1120,7 @@ async fn a_passkey_opens_the_wallet_beside_the_passphrase() {
     let mut rng = rng();
     let mut wallet = filled(memory()).await;
     let secret = [7u8; 32];
-    wallet
-        .add_passkey(
-            PASSPHRASE,
-            PASSKEY_ID,
-            PASSKEY_SALT,
-            &secret,
-            &mut rng,
-            now(),
-        )
-        .await
-        .unwrap();
+    enrol(&mut wallet, PASSKEY_ID, &secret, &mut rng).await;
     let storage = wallet.into_storage();
     // The unlock screen reads what to ask the authenticator without any key.
     let listed = passkeys_of(&storage).await.unwrap();
@@ -1162,17 +1152,7 @@ async fn a_passkey_opens_the_wallet_beside_the_passphrase() {
 #[tokio::test]
 async fn a_wrong_or_unknown_passkey_is_told_apart_and_changes_nothing() {
     let mut wallet = filled(memory()).await;
-    wallet
-        .add_passkey(
-            PASSPHRASE,
-            PASSKEY_ID,
-            PASSKEY_SALT,
-            &[7; 32],
-            &mut rng(),
-            now(),
-        )
-        .await
-        .unwrap();
+    enrol(&mut wallet, PASSKEY_ID, &[7; 32], &mut rng()).await;
     let storage = wallet.into_storage();
     let before = dump(&storage).await;
     let wrong = Wallet::open_with_passkey(storage.clone(), PASSKEY_ID, &[8; 32])
@@ -1208,28 +1188,8 @@ async fn a_passkey_wrap_moved_to_another_passkey_does_not_open() {
     use sha2::Digest;
     let mut rng = rng();
     let mut wallet = filled(memory()).await;
-    wallet
-        .add_passkey(
-            PASSPHRASE,
-            PASSKEY_ID,
-            PASSKEY_SALT,
-            &[7; 32],
-            &mut rng,
-            now(),
-        )
-        .await
-        .unwrap();
-    wallet
-        .add_passkey(
-            PASSPHRASE,
-            "b3RoZXI",
-            PASSKEY_SALT,
-            &[9; 32],
-            &mut rng,
-            now(),
-        )
-        .await
-        .unwrap();
+    enrol(&mut wallet, PASSKEY_ID, &[7; 32], &mut rng).await;
+    enrol(&mut wallet, "b3RoZXI", &[9; 32], &mut rng).await;
     let storage = wallet.into_storage();
     // Swap the two wrapped keys in the header, fixing its checksum as an attacker could (over
     // the header's bytes as stored: fields in declaration order).
@@ -1266,23 +1226,10 @@ async fn forgetting_a_passkey_closes_that_way_in_only() {
     let mut rng = rng();
     let mut wallet = filled(memory()).await;
     for (id, secret) in [(PASSKEY_ID, [7u8; 32]), ("b3RoZXI", [9; 32])] {
-        wallet
-            .add_passkey(PASSPHRASE, id, PASSKEY_SALT, &secret, &mut rng, now())
-            .await
-            .unwrap();
+        enrol(&mut wallet, id, &secret, &mut rng).await;
     }
     // Enrolling the same credential again replaces it.
-    wallet
-        .add_passkey(
-            PASSPHRASE,
-            PASSKEY_ID,
-            PASSKEY_SALT,
-            &[5; 32],
-            &mut rng,
-            now(),
-        )
-        .await
-        .unwrap();
+    enrol(&mut wallet, PASSKEY_ID, &[5; 32], &mut rng).await;
     assert_eq!(wallet.passkeys().len(), 2);
     wallet.remove_passkey(PASSKEY_ID).await.unwrap();
     let missing = wallet.remove_passkey(PASSKEY_ID).await.err().unwrap();
@@ -1331,10 +1278,7 @@ async fn malformed_passkeys_are_refused_before_anything_is_written() {
     // At most MAX_PASSKEYS.
     for i in 0..MAX_PASSKEYS {
         let id = base64_url(format!("passkey-{i}").as_bytes());
-        wallet
-            .add_passkey(PASSPHRASE, &id, PASSKEY_SALT, &[7; 32], &mut rng, now())
-            .await
-            .unwrap();
+        enrol(&mut wallet, &id, &[7; 32], &mut rng).await;
     }
     let full = wallet
         .add_passkey(
@@ -1363,17 +1307,7 @@ async fn a_header_without_passkeys_keeps_its_checksum_and_backups_carry_them() {
         .unwrap()
         .unwrap();
     assert!(!contains(&header, b"passkeys"));
-    wallet
-        .add_passkey(
-            PASSPHRASE,
-            PASSKEY_ID,
-            PASSKEY_SALT,
-            &[7; 32],
-            &mut rng,
-            now(),
-        )
-        .await
-        .unwrap();
+    enrol(&mut wallet, PASSKEY_ID, &[7; 32], &mut rng).await;
     let backup = wallet.backup(&mut rng).await.unwrap();
     let restored = Wallet::restore(memory(), &backup, PASSPHRASE)
         .await
@@ -1383,6 +1317,14 @@ async fn a_header_without_passkeys_keeps_its_checksum_and_backups_carry_them() {
         .await
         .unwrap();
     assert_filled(&reopened).await;
+}
+
+/// Enrols a passkey with the test salt, under the wallet's passphrase, now.
+async fn enrol(wallet: &mut Wallet<Shared>, id: &str, secret: &[u8], rng: &mut StdRng) {
+    wallet
+        .add_passkey(PASSPHRASE, id, PASSKEY_SALT, secret, rng, now())
+        .await
+        .unwrap();
 }
 
 fn base64_url(bytes: &[u8]) -> String {
